@@ -1,0 +1,82 @@
+/// A dense, row-major `Float` tensor.
+///
+/// Layout conventions used across obclip: images are NHWC (`[batch, height, width, channels]`,
+/// channels-last, so 1×1 convolutions and attention projections are plain GEMMs with no
+/// transposes) and token sequences are `[batch, tokens, channels]`. Diffusers' NCHW tensors are
+/// converted at the model boundary with `nchwToNHWC` / `nhwcToNCHW`.
+///
+/// Storage has reference semantics: `reshaped` shares it, and kernels write only into tensors
+/// they allocate (or into an explicit `inout` destination). Use `copy()` for an independent copy.
+public struct Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let storage: TensorStorage
+
+    /// A zero-filled tensor.
+    public init(zeros shape: [Int]) {
+        self.shape = shape
+        self.storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
+    public init(shape: [Int], repeating value: Float) {
+        self.init(zeros: shape)
+        storage.pointer.update(repeating: value, count: count)
+    }
+
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.reduce(1, *) == scalars.count,
+                     "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+        self.init(zeros: shape)
+        scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
+    }
+
+    init(shape: [Int], storage: TensorStorage) {
+        precondition(storage.count >= shape.reduce(1, *))
+        self.shape = shape
+        self.storage = storage
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+    public var rank: Int { shape.count }
+    /// The base address of the scalars (row-major, contiguous).
+    public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+    public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: storage.pointer, count: count) }
+    public var scalars: [Float] { Array(buffer) }
+
+    /// The same scalars seen with another shape of equal element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        return Tensor(shape: newShape, storage: storage)
+    }
+
+    public func copy() -> Tensor {
+        let out = Tensor(zeros: shape)
+        out.pointer.update(from: pointer, count: count)
+        return out
+    }
+
+    /// Rows `[start, start+length)` along the first axis, copied.
+    public func slice(_ start: Int, _ length: Int) -> Tensor {
+        precondition(start >= 0 && length >= 0 && start + length <= shape[0])
+        let inner = count / Swift.max(shape[0], 1)
+        var s = shape
+        s[0] = length
+        let out = Tensor(zeros: s)
+        out.pointer.update(from: pointer + start * inner, count: length * inner)
+        return out
+    }
+}
+
+/// 64-byte aligned scalar storage, freed with its last reference.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * 4, alignment: 64)
+        raw.initializeMemory(as: Float.self, repeating: 0, count: Swift.max(count, 1))
+        pointer = raw.assumingMemoryBound(to: Float.self)
+    }
+
+    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+}

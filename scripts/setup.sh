@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine needs to build and test obclip, then builds it.
+# Idempotent: re-running only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then export PATH=/opt/swift/usr/bin:$PATH
+    else echo "setup: Swift 6 toolchain not found (expected on PATH or in /opt/swift)" >&2; exit 1; fi
+fi
+
+# Debian packages the build and tools use. libopenblas is only the GEMM peer that
+# `obclip bench gemm` measures against (loaded at run time if present).
+packages=(pkg-config libopenblas0-pthread)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+swift build -c release --product obclip 2>&1 | tail -1
