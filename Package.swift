@@ -35,6 +35,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(
+            name: "DiffusionTests",
+            dependencies: ["Diffusion", "TensorCore", "SafeTensors"],
+            exclude: ["Fixtures"]
+        ),
     ],
     // Kernels hand raw buffers to worker threads; Swift 5 mode keeps that free of Sendable noise.
     swiftLanguageModes: [.v5]
