@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `obclip bench …`: benchmarks that print figures (never pass/fail), each measured next to its
+/// peer in the same run where one exists.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure kernel and model speed (benchmarks, not tests).",
+        subcommands: []
+    )
+}
