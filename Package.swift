@@ -27,6 +27,7 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
         .target(name: "Privacy"),
+        .target(name: "WireProtocol", dependencies: ["SafeTensors"]),
         .executableTarget(
             name: "obclip",
             dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
         .testTarget(
             name: "DiffusionTests",
             dependencies: ["Diffusion", "TensorCore", "SafeTensors"],
