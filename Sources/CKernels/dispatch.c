@@ -1,8 +1,21 @@
 #include "ckernels.h"
 
-const char *obclip_kernel_isa(void) {
+// Run-time instruction-set selection. Detection runs once; tests may force the portable path
+// to check it on a machine that has AVX2.
+static int detected = -1;
+static int forced_generic = 0;
+
+static int detect(void) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return "avx512";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-    return "generic";
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
+
+int obc_use_avx2(void) {
+    if (forced_generic) return 0;
+    if (detected < 0) detected = detect();
+    return detected;
+}
+
+void obclip_force_generic(int on) { forced_generic = on ? 1 : 0; }
+
+const char *obclip_kernel_isa(void) { return obc_use_avx2() ? "avx2" : "generic"; }

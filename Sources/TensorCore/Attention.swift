@@ -1,45 +1,40 @@
-import Foundation
+import CKernels
 
 /// Multi-head scaled dot-product attention, `softmax(Q·Kᵀ/√d)·V` per head.
 ///
 /// `q` is `[batch, queries, heads·d]`, `k` is `[batch, keys, heads·d]`, `v` is
-/// `[batch, keys, heads·dv]`; returns `[batch, queries, heads·dv]`. `causal` masks keys after
-/// the query position (CLIP's text encoder). The kernel streams over keys with an online softmax,
-/// so the full queries×keys matrix is never materialised.
+/// `[batch, keys, heads·dv]` (d and dv may differ); returns `[batch, queries, heads·dv]`.
+/// `causal` masks keys after the query position (key j is visible to query i when j ≤ i; CLIP's
+/// text encoder). The kernel is tiled flash-style (64 queries × 240 keys at a time, online
+/// softmax, both products on the GEMM micro-kernel), so the queries×keys matrix is never
+/// materialised. Because dv is free, one attention map can be applied to several value tensors
+/// at once by laying them side by side per head.
 public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool = false) -> Tensor {
     precondition(q.rank == 3 && k.rank == 3 && v.rank == 3, "attention expects [batch, tokens, channels]")
     let (b, tq, cq) = (q.shape[0], q.shape[1], q.shape[2])
     let (tk, cv) = (k.shape[1], v.shape[2])
-    precondition(k.shape[0] == b && v.shape[0] == b && k.shape[2] == cq && v.shape[1] == tk)
-    precondition(cq % heads == 0 && cv % heads == 0, "channels not divisible by \(heads) heads")
+    precondition(k.shape[0] == b && v.shape[0] == b && k.shape[2] == cq && v.shape[1] == tk,
+                 "attention: q \(q.shape), k \(k.shape), v \(v.shape) do not fit together")
+    precondition(heads > 0 && cq % heads == 0 && cv % heads == 0, "channels not divisible by \(heads) heads")
     let d = cq / heads, dv = cv / heads
-    let out = Tensor(zeros: [b, tq, cv])
+    let out = Tensor.kernelOutput([b, tq, cv])
+    // The full product is counted even when causal, as a dense implementation would perform.
     FLOPMeter.record(.attention, multiplyAdds: b * heads * tq * tk * (d + dv))
-    if FLOPMeter.isCountOnly { return out }
+    if FLOPMeter.isCountOnly || tq == 0 || b == 0 { return out }
     let scale = 1 / Float(d).squareRoot()
-    Parallel.forEach(b * heads) { job in
-        let bi = job / heads, h = job % heads
-        var scores = [Float](repeating: 0, count: tk)
-        for i in 0..<tq {
-            let qi = q.pointer + (bi * tq + i) * cq + h * d
-            let limit = causal ? Swift.min(i + 1, tk) : tk
-            var mx = -Float.infinity
-            for j in 0..<limit {
-                let kj = k.pointer + (bi * tk + j) * cq + h * d
-                var s: Float = 0
-                for t in 0..<d { s += qi[t] * kj[t] }
-                scores[j] = s * scale
-                mx = Swift.max(mx, scores[j])
-            }
-            var sum: Float = 0
-            for j in 0..<limit { scores[j] = expf(scores[j] - mx); sum += scores[j] }
-            let o = out.pointer + (bi * tq + i) * cv + h * dv
-            for j in 0..<limit {
-                let p = scores[j] / sum
-                let vj = v.pointer + (bi * tk + j) * cv + h * dv
-                for t in 0..<dv { o[t] += p * vj[t] }
-            }
-        }
+    // One job per (batch, head) when that keeps every worker busy; otherwise also split the
+    // queries (each job re-packs its head's K and V, which is cheap next to the products).
+    let pairs = b * heads
+    let querySplits = pairs >= 2 * Parallel.threads ? 1
+        : Swift.min((tq + 63) / 64, (2 * Parallel.threads + pairs - 1) / pairs)
+    let (qp, kp, vp, op) = (q.pointer, k.pointer, v.pointer, out.pointer)
+    Parallel.forEach(pairs * querySplits) { job in
+        let pair = job / querySplits, split = job % querySplits
+        let bi = pair / heads, h = pair % heads
+        let lo = tq * split / querySplits, hi = tq * (split + 1) / querySplits
+        obc_attention(qp + bi * tq * cq + h * d, cq, kp + bi * tk * cq + h * d, cq,
+                      vp + bi * tk * cv + h * dv, cv, op + bi * tq * cv + h * dv, cv,
+                      Int32(tk), Int32(d), Int32(dv), Int32(lo), Int32(hi), causal ? 1 : 0, scale)
     }
     return out
 }

@@ -1,35 +1,38 @@
-/// 2-D convolution weights, given as PyTorch stores them (`[out, in, kh, kw]`), repacked once.
+import CKernels
+
+/// 2-D convolution weights, given as PyTorch stores them (`[out, in, kh, kw]`), packed once
+/// into the GEMM kernel's B layout with depth ordered (ky, kx, in) — the order in which the
+/// implicit-GEMM convolution reads an NHWC input.
 public final class Conv2dWeight: @unchecked Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let stride: Int
     public let padding: Int
-    /// `[kh, kw, in, out]`: for each tap, a `[in, out]` GEMM operand.
-    let taps: Tensor
+    /// `[kh·kw·in, out]` packed for the GEMM kernel.
+    let packed: PackedMatrix
     public let bias: Tensor?
 
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3],
                      "conv weight must be [out, in, k, k], got \(weight.shape)")
+        precondition(stride >= 1 && padding >= 0, "conv stride must be ≥ 1 and padding ≥ 0")
         outChannels = weight.shape[0]
         inChannels = weight.shape[1]
         kernelSize = weight.shape[2]
+        if let bias { precondition(bias.count == outChannels, "conv bias has \(bias.count) values, expected \(outChannels)") }
         self.stride = stride
         self.padding = padding
-        let k = kernelSize
-        let t = Tensor(zeros: [k, k, inChannels, outChannels])
-        for o in 0..<outChannels {
-            for i in 0..<inChannels {
-                for y in 0..<k {
-                    for x in 0..<k {
-                        t.pointer[((y * k + x) * inChannels + i) * outChannels + o] =
-                            weight.pointer[((o * inChannels + i) * k + y) * k + x]
-                    }
-                }
-            }
+        let k = kernelSize, cin = inChannels, cout = outChannels
+        // PyTorch's [out, in, ky, kx] is the transpose of B = [(ky, kx, in), out] up to a
+        // reorder of the depth axis; reorder to [out, (ky, kx, in)] and pack it transposed.
+        let reordered = Tensor(zeros: [cout, k * k * cin])
+        let (src, dst) = (weight.pointer, reordered.pointer)
+        Parallel.forChunks(cout) { range in
+            for o in range { obc_transpose(src + o * cin * k * k, cin, k * k, dst + o * k * k * cin) }
         }
-        taps = t
+        packed = PackedMatrix(reordered.pointer, rows: k * k * cin, columns: cout,
+                              stride: k * k * cin, transposed: true)
         self.bias = bias
     }
 
@@ -39,35 +42,37 @@ public final class Conv2dWeight: @unchecked Sendable {
 }
 
 /// Convolution of an NHWC tensor; returns NHWC. Zero padding.
+///
+/// An implicit GEMM: output pixels are the rows of A and (ky, kx, in) its depth, but A is never
+/// built — the GEMM's A-packing step gathers each block straight from the input (zeros where a
+/// tap falls in the padding), so the only extra memory is the kernel's 144 KiB per-thread
+/// buffer. A 1×1, stride-1, unpadded convolution is exactly a GEMM over the pixels.
 public func conv2d(_ x: Tensor, _ w: Conv2dWeight) -> Tensor {
     precondition(x.rank == 4 && x.shape[3] == w.inChannels, "conv2d expects NHWC with \(w.inChannels) channels, got \(x.shape)")
     let (n, h, wd, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (oh, ow) = w.outputSize(height: h, width: wd)
+    precondition(oh > 0 && ow > 0, "conv2d: input \(h)×\(wd) is smaller than the \(w.kernelSize)×\(w.kernelSize) kernel")
     let cout = w.outChannels, k = w.kernelSize
-    let out = Tensor(zeros: [n, oh, ow, cout])
+    let out = Tensor.kernelOutput([n, oh, ow, cout])
     FLOPMeter.record(.convolution, multiplyAdds: n * oh * ow * cout * cin * k * k)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forEach(n * oh) { row in
-        let b = row / oh, oy = row % oh
-        for ox in 0..<ow {
-            let o = out.pointer + ((b * oh + oy) * ow + ox) * cout
-            if let bias = w.bias { o.update(from: bias.pointer, count: cout) }
-            for ky in 0..<k {
-                let iy = oy * w.stride - w.padding + ky
-                if iy < 0 || iy >= h { continue }
-                for kx in 0..<k {
-                    let ix = ox * w.stride - w.padding + kx
-                    if ix < 0 || ix >= wd { continue }
-                    let src = x.pointer + ((b * h + iy) * wd + ix) * cin
-                    let tap = w.taps.pointer + (ky * k + kx) * cin * cout
-                    for c in 0..<cin {
-                        let v = src[c]
-                        let wr = tap + c * cout
-                        for j in 0..<cout { o[j] += v * wr[j] }
-                    }
-                }
-            }
-        }
+    var source: obc_a_source
+    if k == 1 && w.stride == 1 && w.padding == 0 {
+        source = denseSource(x.pointer, lda: cin)
+    } else {
+        source = obc_a_source()
+        source.kind = 1
+        source.a = UnsafePointer(x.pointer)
+        source.height = Int32(h)
+        source.width = Int32(wd)
+        source.channels = Int32(cin)
+        source.out_height = Int32(oh)
+        source.out_width = Int32(ow)
+        source.kernel = Int32(k)
+        source.stride = Int32(w.stride)
+        source.padding = Int32(w.padding)
     }
+    runPackedGEMM(source, m: n * oh * ow, b: w.packed, c: out.pointer, ldc: cout,
+                  bias: w.bias?.pointer, accumulate: false)
     return out
 }

@@ -1,42 +1,42 @@
-import Foundation
+import CKernels
 
-/// Applies `f` to every scalar into a new tensor.
-@inline(__always)
-func map(_ x: Tensor, macsPerElement: Int = 1, _ f: (Float) -> Float) -> Tensor {
-    let out = Tensor(zeros: x.shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: macsPerElement * x.count)
+/// Elements per parallel chunk for streaming kernels: below this a thread hand-off costs more
+/// than the work.
+let elementwiseChunk = 1 << 15
+
+/// Applies a C activation to every scalar into a new tensor.
+func activation(_ x: Tensor, _ act: Int32) -> Tensor {
+    let out = Tensor.kernelOutput(x.shape)
+    FLOPMeter.record(.elementwise, multiplyAdds: x.count)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forChunks(x.count, minimumChunk: 1 << 14) { r in
-        for i in r { out.pointer[i] = f(x.pointer[i]) }
+    let (src, dst) = (x.pointer, out.pointer)
+    Parallel.forChunks(x.count, minimumChunk: elementwiseChunk) { r in
+        obc_activation(src + r.lowerBound, dst + r.lowerBound, r.count, act)
     }
     return out
 }
 
 /// x·σ(x).
-public func silu(_ x: Tensor) -> Tensor { map(x) { $0 / (1 + expf(-$0)) } }
+public func silu(_ x: Tensor) -> Tensor { activation(x, Int32(OBC_ACT_SILU)) }
 
 /// Exact (erf) GELU, as diffusers' GEGLU uses.
-public func gelu(_ x: Tensor) -> Tensor { map(x) { 0.5 * $0 * (1 + erff($0 * 0.70710678118654752)) } }
+public func gelu(_ x: Tensor) -> Tensor { activation(x, Int32(OBC_ACT_GELU)) }
 
 /// CLIP's quick GELU, x·σ(1.702x).
-public func quickGelu(_ x: Tensor) -> Tensor { map(x) { $0 / (1 + expf(-1.702 * $0)) } }
+public func quickGelu(_ x: Tensor) -> Tensor { activation(x, Int32(OBC_ACT_QUICK_GELU)) }
 
 /// GEGLU's gating: the last axis is `[value | gate]`; returns `value · gelu(gate)` (half width).
 public func geglu(_ x: Tensor) -> Tensor {
-    let c2 = x.shape[x.rank - 1], c = c2 / 2, rows = x.count / c2
+    let c2 = x.shape[x.rank - 1], c = c2 / 2, rows = x.count / Swift.max(c2, 1)
+    precondition(c2 % 2 == 0, "geglu: last axis \(c2) is not even")
     var shape = x.shape
     shape[shape.count - 1] = c
-    let out = Tensor(zeros: shape)
+    let out = Tensor.kernelOutput(shape)
     FLOPMeter.record(.elementwise, multiplyAdds: rows * c)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forChunks(rows) { r in
-        for row in r {
-            let p = x.pointer + row * c2, q = out.pointer + row * c
-            for j in 0..<c {
-                let g = p[c + j]
-                q[j] = p[j] * 0.5 * g * (1 + erff(g * 0.70710678118654752))
-            }
-        }
+    let (src, dst) = (x.pointer, out.pointer)
+    Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+        obc_geglu(src + r.lowerBound * c2, dst + r.lowerBound * c, r.count, Int32(c))
     }
     return out
 }
@@ -44,32 +44,45 @@ public func geglu(_ x: Tensor) -> Tensor {
 /// Elementwise `a + b` (same shapes).
 public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
-    let out = Tensor(zeros: a.shape)
+    let out = Tensor.kernelOutput(a.shape)
     FLOPMeter.record(.elementwise, multiplyAdds: a.count)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forChunks(a.count, minimumChunk: 1 << 14) { r in
-        for i in r { out.pointer[i] = a.pointer[i] + b.pointer[i] }
+    let (pa, pb, dst) = (a.pointer, b.pointer, out.pointer)
+    Parallel.forChunks(a.count, minimumChunk: elementwiseChunk) { r in
+        obc_add(pa + r.lowerBound, pb + r.lowerBound, dst + r.lowerBound, r.count)
     }
     return out
 }
 
 /// Elementwise `a·s`.
-public func scale(_ a: Tensor, _ s: Float) -> Tensor { map(a) { $0 * s } }
+public func scale(_ a: Tensor, _ s: Float) -> Tensor {
+    let out = Tensor.kernelOutput(a.shape)
+    FLOPMeter.record(.elementwise, multiplyAdds: a.count)
+    if FLOPMeter.isCountOnly { return out }
+    let (src, dst) = (a.pointer, out.pointer)
+    Parallel.forChunks(a.count, minimumChunk: elementwiseChunk) { r in
+        obc_scale(src + r.lowerBound, s, dst + r.lowerBound, r.count)
+    }
+    return out
+}
 
 /// `x[b, ..., c] + v[b, c]`: adds a per-batch channel vector (e.g. the time embedding) to a
 /// channels-last tensor.
 public func addChannelVector(_ x: Tensor, _ v: Tensor) -> Tensor {
     let n = x.shape[0], c = x.shape[x.rank - 1]
     precondition(v.count == n * c, "addChannelVector: vector must be [\(n), \(c)], got \(v.shape)")
-    let per = x.count / n
-    let out = Tensor(zeros: x.shape)
+    let rowsPerBatch = x.count / Swift.max(n * c, 1)
+    let out = Tensor.kernelOutput(x.shape)
     FLOPMeter.record(.elementwise, multiplyAdds: x.count)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forEach(n) { b in
-        let vb = v.pointer + b * c
-        for s in stride(from: 0, to: per, by: c) {
-            let p = x.pointer + b * per + s, q = out.pointer + b * per + s
-            for j in 0..<c { q[j] = p[j] + vb[j] }
+    let (src, vec, dst) = (x.pointer, v.pointer, out.pointer)
+    Parallel.forChunks(n * rowsPerBatch, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+        // Runs of rows that share one batch index use one C call.
+        var row = r.lowerBound
+        while row < r.upperBound {
+            let b = row / rowsPerBatch, end = Swift.min(r.upperBound, (b + 1) * rowsPerBatch)
+            obc_add_row_vector(src + row * c, vec + b * c, dst + row * c, end - row, Int32(c))
+            row = end
         }
     }
     return out
@@ -78,7 +91,7 @@ public func addChannelVector(_ x: Tensor, _ v: Tensor) -> Tensor {
 /// Nearest-neighbour ×2 upsampling of an NHWC tensor.
 public func upsampleNearest2x(_ x: Tensor) -> Tensor {
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let out = Tensor(zeros: [n, 2 * h, 2 * w, c])
+    let out = Tensor.kernelOutput([n, 2 * h, 2 * w, c])
     if FLOPMeter.isCountOnly { return out }
     Parallel.forEach(n * 2 * h) { row in
         let b = row / (2 * h), oy = row % (2 * h)
@@ -96,7 +109,7 @@ public func concatLastAxis(_ parts: [Tensor]) -> Tensor {
     for p in parts { precondition(Array(p.shape.dropLast()) == lead, "concat: leading shapes differ") }
     let widths = parts.map { $0.shape.last! }, total = widths.reduce(0, +)
     let rows = lead.reduce(1, *)
-    let out = Tensor(zeros: lead + [total])
+    let out = Tensor.kernelOutput(lead + [total])
     if FLOPMeter.isCountOnly { return out }
     Parallel.forChunks(rows) { r in
         for row in r {
@@ -115,7 +128,7 @@ public func concatBatch(_ parts: [Tensor]) -> Tensor {
     precondition(!parts.isEmpty)
     let inner = Array(parts[0].shape.dropFirst())
     for p in parts { precondition(Array(p.shape.dropFirst()) == inner, "concatBatch: inner shapes differ") }
-    let out = Tensor(zeros: [parts.reduce(0) { $0 + $1.shape[0] }] + inner)
+    let out = Tensor.kernelOutput([parts.reduce(0) { $0 + $1.shape[0] }] + inner)
     var off = 0
     for p in parts { (out.pointer + off).update(from: p.pointer, count: p.count); off += p.count }
     return out
@@ -124,19 +137,17 @@ public func concatBatch(_ parts: [Tensor]) -> Tensor {
 /// `[n, c, h, w]` → `[n, h, w, c]`.
 public func nchwToNHWC(_ x: Tensor) -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let out = Tensor(zeros: [n, h, w, c])
-    for b in 0..<n { for ch in 0..<c { for s in 0..<(h * w) {
-        out.pointer[(b * h * w + s) * c + ch] = x.pointer[(b * c + ch) * h * w + s]
-    } } }
+    let out = Tensor.kernelOutput([n, h, w, c])
+    let (src, dst) = (x.pointer, out.pointer)
+    Parallel.forEach(n) { b in obc_transpose(src + b * c * h * w, c, h * w, dst + b * c * h * w) }
     return out
 }
 
 /// `[n, h, w, c]` → `[n, c, h, w]`.
 public func nhwcToNCHW(_ x: Tensor) -> Tensor {
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let out = Tensor(zeros: [n, c, h, w])
-    for b in 0..<n { for ch in 0..<c { for s in 0..<(h * w) {
-        out.pointer[(b * c + ch) * h * w + s] = x.pointer[(b * h * w + s) * c + ch]
-    } } }
+    let out = Tensor.kernelOutput([n, c, h, w])
+    let (src, dst) = (x.pointer, out.pointer)
+    Parallel.forEach(n) { b in obc_transpose(src + b * c * h * w, h * w, c, dst + b * c * h * w) }
     return out
 }

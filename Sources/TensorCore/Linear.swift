@@ -1,11 +1,11 @@
 /// A fully connected layer's weights, `y = x·Wᵀ + b`, with `W` given as PyTorch stores it
-/// (`[outFeatures, inFeatures]`). Weights are repacked once at construction into the layout the
-/// GEMM kernel streams fastest.
+/// (`[outFeatures, inFeatures]`). Weights are packed once at construction into the GEMM
+/// micro-kernel's panel layout, so every call streams them at full speed.
 public final class LinearWeight: @unchecked Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
-    /// Wᵀ, `[inFeatures, outFeatures]` row-major.
-    let transposed: Tensor
+    /// Wᵀ (`[inFeatures, outFeatures]`) packed for the GEMM kernel.
+    public let packed: PackedMatrix
     public let bias: Tensor?
 
     public init(weight: Tensor, bias: Tensor?) {
@@ -13,11 +13,8 @@ public final class LinearWeight: @unchecked Sendable {
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         if let bias { precondition(bias.count == outFeatures, "bias has \(bias.count) values, expected \(outFeatures)") }
-        let t = Tensor(zeros: [inFeatures, outFeatures])
-        for o in 0..<outFeatures {
-            for i in 0..<inFeatures { t.pointer[i * outFeatures + o] = weight.pointer[o * inFeatures + i] }
-        }
-        transposed = t
+        packed = PackedMatrix(weight.pointer, rows: inFeatures, columns: outFeatures,
+                              stride: inFeatures, transposed: true)
         self.bias = bias
     }
 }
@@ -25,18 +22,28 @@ public final class LinearWeight: @unchecked Sendable {
 /// `x·Wᵀ + b` over the last axis of `x` (`[..., in]` → `[..., out]`).
 public func linear(_ x: Tensor, _ w: LinearWeight) -> Tensor {
     precondition(x.shape.last == w.inFeatures, "linear expects last dim \(w.inFeatures), got \(x.shape)")
-    let m = x.count / w.inFeatures
+    let m = x.count / Swift.max(w.inFeatures, 1)
     var shape = x.shape
     shape[shape.count - 1] = w.outFeatures
-    let out = Tensor(zeros: shape)
-    gemm(m: m, n: w.outFeatures, k: w.inFeatures, a: x.pointer, lda: w.inFeatures,
-         b: w.transposed.pointer, ldb: w.outFeatures, c: out.pointer, ldc: w.outFeatures,
+    let out = Tensor.kernelOutput(shape)
+    gemm(m: m, a: x.pointer, lda: w.inFeatures, b: w.packed, c: out.pointer, ldc: w.outFeatures,
          bias: w.bias?.pointer, accumulate: false)
     return out
 }
 
+/// `C = A·B (+ bias per column) (+ C if accumulate)` with B already packed; A is `m×B.rows`
+/// row-major with row stride `lda`. Counts `m·n·k` multiply-adds.
+public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
+                 c: UnsafeMutablePointer<Float>, ldc: Int,
+                 bias: UnsafePointer<Float>?, accumulate: Bool) {
+    FLOPMeter.record(.gemm, multiplyAdds: m * b.columns * b.rows)
+    if FLOPMeter.isCountOnly { return }
+    runPackedGEMM(denseSource(a, lda: lda), m: m, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+}
+
 /// `C = A·B (+ bias per column) (+ C if accumulate)`, row-major, f32.
-/// Counts `m·n·k` multiply-adds.
+/// Counts `m·n·k` multiply-adds. B is packed for this call; multiply by the same B repeatedly
+/// through a `PackedMatrix` instead.
 public func gemm(m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
@@ -44,19 +51,6 @@ public func gemm(m: Int, n: Int, k: Int,
                  bias: UnsafePointer<Float>?, accumulate: Bool) {
     FLOPMeter.record(.gemm, multiplyAdds: m * n * k)
     if FLOPMeter.isCountOnly { return }
-    Parallel.forChunks(m) { rows in
-        for i in rows {
-            let ci = c + i * ldc
-            if !accumulate {
-                if let bias { ci.update(from: bias, count: n) } else { ci.update(repeating: 0, count: n) }
-            } else if let bias {
-                for j in 0..<n { ci[j] += bias[j] }
-            }
-            for p in 0..<k {
-                let av = a[i * lda + p]
-                let bp = b + p * ldb
-                for j in 0..<n { ci[j] += av * bp[j] }
-            }
-        }
-    }
+    let packed = PackedMatrix(b, rows: k, columns: n, stride: ldb, transposed: false)
+    runPackedGEMM(denseSource(a, lda: lda), m: m, b: packed, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
 }

@@ -1,35 +1,62 @@
-import Foundation
+import CKernels
 
 /// Group normalisation over a channels-last tensor (`[batch, ..., channels]`: NHWC or
 /// `[batch, tokens, channels]`), statistics per (batch, group) in f64 for stability.
 /// `silu: true` fuses the SiLU that follows almost every GroupNorm in SD.
+///
+/// Two streaming passes over contiguous rows (never a strided walk per group): per-channel
+/// moments, reduced to per-group mean/variance and folded with the affine parameters into one
+/// per-channel multiply-add, then `act(x·mul + add)`.
 public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, eps: Float, silu: Bool = false) -> Tensor {
     let c = x.shape[x.rank - 1], n = x.shape[0]
-    precondition(c % groups == 0, "groupNorm: \(c) channels not divisible by \(groups) groups")
+    precondition(groups > 0 && c % groups == 0, "groupNorm: \(c) channels not divisible by \(groups) groups")
     precondition(weight.count == c && bias.count == c, "groupNorm: affine parameters must have \(c) values")
-    let spatial = x.count / (n * c), cg = c / groups
-    let out = Tensor(zeros: x.shape)
+    let spatial = x.count / Swift.max(n * c, 1), cg = c / groups
+    let out = Tensor.kernelOutput(x.shape)
     FLOPMeter.record(.normalization, multiplyAdds: 3 * x.count)
-    if FLOPMeter.isCountOnly { return out }
-    Parallel.forEach(n * groups) { job in
-        let b = job / groups, g = job % groups
-        let base = b * spatial * c + g * cg
-        var sum = 0.0, sq = 0.0
-        for s in 0..<spatial {
-            let p = x.pointer + base + s * c
-            for j in 0..<cg { let v = Double(p[j]); sum += v; sq += v * v }
+    if FLOPMeter.isCountOnly || x.count == 0 { return out }
+    // Per-channel moments, split into row chunks per batch so both workers share the pass.
+    let chunks = Swift.max(1, Swift.min(Parallel.threads * 2, spatial / 64))
+    var partial = [Double](repeating: 0, count: n * chunks * 2 * c)
+    let (src, dst) = (x.pointer, out.pointer)
+    partial.withUnsafeMutableBufferPointer { buf in
+        let moments = buf.baseAddress!
+        Parallel.forEach(n * chunks) { job in
+            let b = job / chunks, ch = job % chunks
+            let lo = spatial * ch / chunks, hi = spatial * (ch + 1) / chunks
+            let slot = moments + job * 2 * c
+            obc_channel_moments(src + (b * spatial + lo) * c, hi - lo, Int32(c), slot, slot + c)
         }
-        let cnt = Double(spatial * cg)
-        let mean = sum / cnt
-        let variance = Swift.max(sq / cnt - mean * mean, 0)
-        let inv = Float(1 / (variance + Double(eps)).squareRoot())
-        let m = Float(mean)
-        for s in 0..<spatial {
-            let p = x.pointer + base + s * c, q = out.pointer + base + s * c
-            for j in 0..<cg {
-                var v = (p[j] - m) * inv * weight.pointer[g * cg + j] + bias.pointer[g * cg + j]
-                if silu { v = v / (1 + expf(-v)) }
-                q[j] = v
+    }
+    var mul = [Float](repeating: 0, count: n * c), shift = [Float](repeating: 0, count: n * c)
+    let count = Double(spatial * cg)
+    for b in 0..<n {
+        for g in 0..<groups {
+            var sum = 0.0, sq = 0.0
+            for ch in 0..<chunks {
+                let base = (b * chunks + ch) * 2 * c
+                for j in (g * cg)..<((g + 1) * cg) { sum += partial[base + j]; sq += partial[base + c + j] }
+            }
+            let mean = sum / count
+            let inv = 1 / (Swift.max(sq / count - mean * mean, 0) + Double(eps)).squareRoot()
+            for j in (g * cg)..<((g + 1) * cg) {
+                let w = Double(weight.pointer[j])
+                mul[b * c + j] = Float(inv * w)
+                shift[b * c + j] = Float(Double(bias.pointer[j]) - mean * inv * w)
+            }
+        }
+    }
+    let act = silu ? Int32(OBC_ACT_SILU) : Int32(OBC_ACT_IDENTITY)
+    mul.withUnsafeBufferPointer { mulBuf in
+        shift.withUnsafeBufferPointer { shiftBuf in
+            let (m, a) = (mulBuf.baseAddress!, shiftBuf.baseAddress!)
+            Parallel.forChunks(n * spatial, minimumChunk: Swift.max(1, elementwiseChunk / c)) { r in
+                var row = r.lowerBound
+                while row < r.upperBound {
+                    let b = row / spatial, end = Swift.min(r.upperBound, (b + 1) * spatial)
+                    obc_affine_rows(src + row * c, m + b * c, a + b * c, dst + row * c, end - row, Int32(c), act)
+                    row = end
+                }
             }
         }
     }
@@ -38,42 +65,27 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, ep
 
 /// Layer normalisation over the last axis.
 public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
-    let c = x.shape[x.rank - 1], rows = x.count / c
+    let c = x.shape[x.rank - 1], rows = x.count / Swift.max(c, 1)
     precondition(weight.count == c && bias.count == c, "layerNorm: affine parameters must have \(c) values")
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor.kernelOutput(x.shape)
     FLOPMeter.record(.normalization, multiplyAdds: 3 * x.count)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forChunks(rows) { range in
-        for r in range {
-            let p = x.pointer + r * c, q = out.pointer + r * c
-            var sum = 0.0
-            for j in 0..<c { sum += Double(p[j]) }
-            let mean = Float(sum / Double(c))
-            var sq = 0.0
-            for j in 0..<c { let d = Double(p[j] - mean); sq += d * d }
-            let inv = Float(1 / (sq / Double(c) + Double(eps)).squareRoot())
-            for j in 0..<c { q[j] = (p[j] - mean) * inv * weight.pointer[j] + bias.pointer[j] }
-        }
+    let (src, dst, w, b) = (x.pointer, out.pointer, weight.pointer, bias.pointer)
+    Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+        obc_layer_norm(src + r.lowerBound * c, w, b, dst + r.lowerBound * c, r.count, Int32(c), eps)
     }
     return out
 }
 
 /// Softmax over the last axis.
 public func softmax(_ x: Tensor) -> Tensor {
-    let c = x.shape[x.rank - 1], rows = x.count / c
-    let out = Tensor(zeros: x.shape)
+    let c = x.shape[x.rank - 1], rows = x.count / Swift.max(c, 1)
+    let out = Tensor.kernelOutput(x.shape)
     FLOPMeter.record(.elementwise, multiplyAdds: 2 * x.count)
     if FLOPMeter.isCountOnly { return out }
-    Parallel.forChunks(rows) { range in
-        for r in range {
-            let p = x.pointer + r * c, q = out.pointer + r * c
-            var mx = -Float.infinity
-            for j in 0..<c { mx = Swift.max(mx, p[j]) }
-            var s: Float = 0
-            for j in 0..<c { q[j] = expf(p[j] - mx); s += q[j] }
-            let inv = 1 / s
-            for j in 0..<c { q[j] *= inv }
-        }
+    let (src, dst) = (x.pointer, out.pointer)
+    Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+        obc_softmax(src + r.lowerBound * c, dst + r.lowerBound * c, r.count, Int32(c))
     }
     return out
 }

@@ -29,6 +29,14 @@ public struct Tensor: @unchecked Sendable {
         scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
     }
 
+    /// A tensor for a kernel to fill: uninitialised when the kernel will overwrite every scalar,
+    /// zero-filled in count-only mode (where kernels skip arithmetic and outputs must read as
+    /// zeros). Skips a full memset of outputs that are often tens of megabytes.
+    static func kernelOutput(_ shape: [Int]) -> Tensor {
+        if FLOPMeter.isCountOnly { return Tensor(zeros: shape) }
+        return Tensor(shape: shape, storage: TensorStorage(uninitializedCount: shape.reduce(1, *)))
+    }
+
     init(shape: [Int], storage: TensorStorage) {
         precondition(storage.count >= shape.reduce(1, *))
         self.shape = shape
@@ -76,6 +84,13 @@ public final class TensorStorage: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * 4, alignment: 64)
         raw.initializeMemory(as: Float.self, repeating: 0, count: Swift.max(count, 1))
         pointer = raw.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Storage whose contents are unspecified until written (see `Tensor.kernelOutput`).
+    init(uninitializedCount count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
     }
 
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }

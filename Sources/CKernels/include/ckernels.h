@@ -1,9 +1,113 @@
 #ifndef OBCLIP_CKERNELS_H
 #define OBCLIP_CKERNELS_H
-// C kernels for obclip's tensor core. Each public entry point picks the best implementation for
-// the running CPU (AVX-512, AVX2+FMA, portable) at run time.
+// C kernels for obclip's tensor core. Each entry point picks the best implementation for the
+// running CPU at run time: AVX2+FMA where present, otherwise portable C (which the compiler
+// vectorises with the baseline SSE2). There is deliberately no AVX-512 path: no machine this
+// project is measured on has AVX-512, and an untested path is not shipped.
+//
+// Threading is the caller's job: every entry point works on a caller-chosen slice (rows,
+// columns, a head's query range) and is safe to call concurrently on disjoint outputs.
 
-/// Which instruction set the kernels use on this CPU: "avx512", "avx2" or "generic".
+#include <stddef.h>
+
+/// Which instruction set the kernels use on this CPU: "avx2" or "generic".
 const char *obclip_kernel_isa(void);
+
+/// Forces the portable kernels (1) or restores run-time detection (0). For tests that check
+/// both paths on one machine; not thread-safe with concurrently running kernels.
+void obclip_force_generic(int on);
+
+/// Nonzero when the AVX2+FMA kernels are in use.
+int obc_use_avx2(void);
+
+// MARK: GEMM ------------------------------------------------------------------------------
+
+/// Register tile of the micro-kernel: MR rows of A × NR columns of B.
+#define OBC_MR 6
+#define OBC_NR 16
+
+/// Number of floats in a packed B operand of a K×N matrix (N padded up to a multiple of NR).
+size_t obc_packed_b_count(int k, int n);
+
+/// Packs row-major B (`b[p*ldb + j]`, K×N) into the panel layout the micro-kernel streams:
+/// K is split into cache blocks, and each block into NR-column panels stored k-major.
+/// `transposed` = 1 reads B from its transpose instead (`b[j*ldb + p]`, i.e. an N×K matrix,
+/// as PyTorch stores linear weights). Packs only panels [panel_begin, panel_end).
+void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
+                int panel_begin, int panel_end, float *packed);
+
+/// Where the rows of the A operand come from.
+typedef struct {
+    /// 0: a dense row-major matrix (`a[i*lda + p]`).
+    /// 1: implicit im2col of an NHWC image for a square convolution; K is ordered
+    ///    (ky, kx, input channel), rows are output pixels (batch, oy, ox).
+    int kind;
+    const float *a;
+    long lda;
+    int height, width, channels;      // conv input
+    int out_height, out_width;        // conv output
+    int kernel, stride, padding;      // conv geometry
+} obc_a_source;
+
+/// `C[m0..<m1, n0..<n1] = A·B (+ bias[j]) (+ C if accumulate)`, with B packed by
+/// `obc_pack_b` for the full K×N. `n0` must be a multiple of NR. Uses a per-thread scratch
+/// buffer for packed A, so concurrent calls on disjoint C tiles are safe.
+void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int k,
+              const float *packed_b, float *c, long ldc, const float *bias, int accumulate);
+
+// MARK: Attention -------------------------------------------------------------------------
+
+/// Flash-style attention for one (batch, head): queries [q_begin, q_end) of `q` against all
+/// `tk` keys, `out[i] = softmax(scale · q[i]·Kᵀ (masked)) · V`, tiled so no queries×keys
+/// matrix is formed. Rows are strided: q[i*ldq + t] (t < d), k[j*ldk + t], v[j*ldv + t]
+/// (t < dv), out[i*ldo + t]. `causal` masks keys j > i.
+void obc_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
+                   float *out, long ldo, int tk, int d, int dv, int q_begin, int q_end,
+                   int causal, float scale);
+
+// MARK: Elementwise and normalisation -----------------------------------------------------
+
+/// Activations applied by `obc_activation` and fused into other kernels.
+enum {
+    OBC_ACT_IDENTITY = 0,
+    OBC_ACT_SILU = 1,      // x·σ(x)
+    OBC_ACT_GELU = 2,      // exact erf GELU
+    OBC_ACT_QUICK_GELU = 3 // x·σ(1.702x)
+};
+
+/// `y[i] = act(x[i])` for i < n (may alias).
+void obc_activation(const float *x, float *y, long n, int act);
+
+/// GEGLU over rows: `y[r, j] = x[r, j] · gelu(x[r, c + j])`, x rows of width 2c.
+void obc_geglu(const float *x, float *y, long rows, int c);
+
+/// `y = a + b` (n floats).
+void obc_add(const float *a, const float *b, float *y, long n);
+
+/// `y = a · s` (n floats).
+void obc_scale(const float *a, float s, float *y, long n);
+
+/// `y[r, j] = x[r, j] + v[j]` for `rows` rows of width c.
+void obc_add_row_vector(const float *x, const float *v, float *y, long rows, int c);
+
+/// Per-channel sum and sum of squares over `rows` rows of width c, added into `sum`/`sumsq`
+/// (double, c values each). Float partials are flushed to double every few rows.
+void obc_channel_moments(const float *x, long rows, int c, double *sum, double *sumsq);
+
+/// `y[r, j] = act(x[r, j]·mul[j] + add[j])` for `rows` rows of width c.
+void obc_affine_rows(const float *x, const float *mul, const float *add, float *y,
+                     long rows, int c, int act);
+
+/// Layer norm of each of `rows` rows of width c (statistics in double, two passes).
+void obc_layer_norm(const float *x, const float *weight, const float *bias, float *y,
+                    long rows, int c, float eps);
+
+/// Softmax of each of `rows` rows of width c.
+void obc_softmax(const float *x, float *y, long rows, int c);
+
+// MARK: Layout ----------------------------------------------------------------------------
+
+/// `dst[c*rows + r] = src[r*cols + c]`: transposes a row-major rows×cols matrix.
+void obc_transpose(const float *src, long rows, long cols, float *dst);
 
 #endif

@@ -1,0 +1,50 @@
+import CKernels
+
+/// Runs `C = A·B (+bias) (+C)` for rows `0..<m` of an A source over `Parallel.threads` workers.
+///
+/// Work is split along M when there are enough rows (each worker packs its own A blocks and
+/// all of them share the packed B), otherwise along N in whole 16-column panels (small-M
+/// products such as the time embedding or CLIP's 77 tokens). Callers record FLOPs.
+func runPackedGEMM(_ source: obc_a_source, m: Int, b: PackedMatrix,
+                   c: UnsafeMutablePointer<Float>, ldc: Int,
+                   bias: UnsafePointer<Float>?, accumulate: Bool) {
+    let n = b.columns, k = b.rows
+    if m == 0 || n == 0 { return }
+    let workers = Parallel.threads
+    let mr = Int(OBC_MR), nr = Int(OBC_NR)
+    let panels = (n + nr - 1) / nr
+    let packed = UnsafePointer(b.storage.pointer)
+    var src = source
+    let acc: Int32 = accumulate ? 1 : 0
+    // Below 2^18 multiply-adds (~0.1 ms on one core) a thread hand-off costs more than it saves.
+    if workers <= 1 || m * n * Swift.max(k, 1) < 1 << 18 {
+        obc_gemm(&src, 0, Int32(m), 0, Int32(n), Int32(n), Int32(k), packed, c, ldc, bias, acc)
+        return
+    }
+    let rowTiles = (m + mr - 1) / mr
+    if rowTiles >= 8 * workers || rowTiles >= panels {
+        // Several chunks per worker so a core slowed by other load does not hold up the call.
+        let parts = Swift.min(rowTiles, workers * (m >= 1024 ? 4 : 1))
+        Parallel.forEach(parts) { p in
+            var s = src
+            let lo = rowTiles * p / parts * mr, hi = Swift.min(m, rowTiles * (p + 1) / parts * mr)
+            obc_gemm(&s, Int32(lo), Int32(hi), 0, Int32(n), Int32(n), Int32(k), packed, c, ldc, bias, acc)
+        }
+    } else {
+        let parts = Swift.min(panels, workers)
+        Parallel.forEach(parts) { p in
+            var s = src
+            let lo = panels * p / parts * nr, hi = Swift.min(n, panels * (p + 1) / parts * nr)
+            obc_gemm(&s, 0, Int32(m), Int32(lo), Int32(hi), Int32(n), Int32(k), packed, c, ldc, bias, acc)
+        }
+    }
+}
+
+/// An A operand read as a dense row-major matrix.
+func denseSource(_ a: UnsafePointer<Float>, lda: Int) -> obc_a_source {
+    var s = obc_a_source()
+    s.kind = 0
+    s.a = a
+    s.lda = lda
+    return s
+}
