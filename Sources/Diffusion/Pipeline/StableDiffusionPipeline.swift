@@ -1,0 +1,80 @@
+import Foundation
+import TensorCore
+
+/// Text-to-image with a diffusers SD1.x model directory: CLIP tokenizer and text encoder, a
+/// UNet (optionally a second, smaller one that takes over after a switch step — Hybrid SD,
+/// sharing the text encoder and VAE), the scheduler config and the VAE decoder.
+public struct StableDiffusionPipeline: Sendable {
+    public let tokenizer: CLIPTokenizer
+    public let textEncoder: CLIPTextModel
+    public let denoiser: Denoiser
+    public let vae: AutoencoderKL
+
+    public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, denoiser: Denoiser, vae: AutoencoderKL) {
+        self.tokenizer = tokenizer
+        self.textEncoder = textEncoder
+        self.denoiser = denoiser
+        self.vae = vae
+    }
+
+    /// Loads `model` (a diffusers pipeline directory) and, if given, the `unet/` of
+    /// `deviceModel` as the second UNet.
+    public init(model: URL, deviceModel: URL? = nil) throws {
+        let directory = try ModelDirectory(model)
+        func loadUNet(_ d: ModelDirectory) throws -> UNet2DConditionModel {
+            let unetDirectory = try d.directory(of: .unet)
+            return try UNet2DConditionModel(configuration: UNetConfiguration.load(from: unetDirectory.appendingPathComponent("config.json")),
+                                            weights: WeightStore(directory: unetDirectory))
+        }
+        let vaeDirectory = try directory.directory(of: .vae)
+        try self.init(tokenizer: CLIPTokenizer(directory: directory.directory(of: .tokenizer)),
+                      textEncoder: CLIPTextModel(directory: directory.directory(of: .textEncoder)),
+                      denoiser: Denoiser(unet: loadUNet(directory), secondUNet: deviceModel.map { try loadUNet(ModelDirectory($0)) },
+                                         schedulerConfig: SchedulerConfig(contentsOf: directory.directory(of: .scheduler)
+                                            .appendingPathComponent(ModelDirectory.Component.scheduler.configFileName))),
+                      vae: AutoencoderKL(configuration: AutoencoderKLConfiguration.load(from: vaeDirectory.appendingPathComponent("config.json")),
+                                         weights: WeightStore(directory: vaeDirectory)))
+    }
+
+    /// The result of `generate`: NCHW latents before the VAE, NHWC images in [0, 1], and the
+    /// time and FLOPs of every phase.
+    public struct Output: @unchecked Sendable {
+        public let latents: Tensor
+        public let images: Tensor
+        public let costs: [PhaseCost]
+    }
+
+    /// Image size in pixels must be a multiple of this (VAE upscale × UNet down-sampling).
+    public var sizeMultiple: Int { vae.upscale * denoiser.unet.spatialMultiple }
+
+    /// One image per prompt (`prompts` is the batch), all with `negativePrompt` as the
+    /// unconditional text (diffusers' `""` by default).
+    public func generate(prompts: [String], negativePrompt: String = "", width: Int, height: Int, settings: DenoisingSettings,
+                         progress: GenerationProgressHandler = { _ in true }) throws -> Output {
+        guard !prompts.isEmpty else { throw UNetError.invalidInput("no prompt") }
+        let m = sizeMultiple
+        guard width > 0, height > 0, width % m == 0, height % m == 0 else {
+            throw UNetError.invalidInput("image size \(width)×\(height) must be positive multiples of \(m)")
+        }
+        var costs: [PhaseCost] = []
+        func measured<T>(_ phase: GenerationPhase, _ body: () throws -> T) throws -> T {
+            let (result, cost) = try PhaseCost.measuring(phase, body)
+            costs.append(cost)
+            if !progress(GenerationProgress(phase: phase, completed: 1, total: 1)) { throw GenerationCancelled(phase: phase) }
+            return result
+        }
+        let (positive, negative) = try measured(.textEncoder) { () throws -> (Tensor, Tensor?) in
+            let positive = try textEncoder.lastHiddenState(tokenIDs: prompts.map { tokenizer.encode($0) })
+            guard settings.usesGuidance else { return (positive, nil) }
+            // The negative prompt is the same for the whole batch: encode it once.
+            let one = try textEncoder.lastHiddenState(tokenIDs: [tokenizer.encode(negativePrompt)])
+            return (positive, concatBatch(Array(repeating: one, count: prompts.count)))
+        }
+        var s = settings
+        s.latentHeight = height / vae.upscale
+        s.latentWidth = width / vae.upscale
+        let latents = try denoiser.latents(positive: positive, negative: negative, settings: s, costs: &costs, progress: progress)
+        let images = try measured(.vae) { try vae.decode(latents) }
+        return Output(latents: latents, images: images, costs: costs)
+    }
+}

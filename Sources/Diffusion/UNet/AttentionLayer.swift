@@ -1,0 +1,53 @@
+import TensorCore
+
+/// diffusers' `Attention` with the default processor: `to_out.0(softmax(QKᵀ/√d)·V)` over
+/// `heads` heads, `Q = to_q(x)`, `K = to_k(context)`, `V = to_v(context)` (context = x for
+/// self-attention). Token tensors are `[batch, tokens, channels]`.
+///
+/// The forward is split into `queries`, `keysAndValues` and `output` so that server-side
+/// accelerations (batch reuse of one attention map across candidates, temporal caching) can
+/// recombine the steps without re-implementing the projections.
+public struct AttentionLayer: Sendable {
+    public let heads: Int
+    let toQ: LinearWeight
+    let toK: LinearWeight
+    let toV: LinearWeight
+    let toOut: LinearWeight
+
+    /// A layer from diffusers' keys (`to_q`, `to_k`, `to_v`, `to_out.0`); `projectionBias`
+    /// says whether q/k/v have biases (UNet: no; VAE: yes).
+    init(_ w: WeightStore, queryDimension: Int, contextDimension: Int, heads: Int, headDimension: Int, projectionBias: Bool) throws {
+        let inner = heads * headDimension
+        try self.init(heads: heads,
+                      toQ: w.linear("to_q", in: queryDimension, out: inner, bias: projectionBias),
+                      toK: w.linear("to_k", in: contextDimension, out: inner, bias: projectionBias),
+                      toV: w.linear("to_v", in: contextDimension, out: inner, bias: projectionBias),
+                      toOut: w.linear("to_out.0", in: inner, out: queryDimension))
+    }
+
+    init(heads: Int, toQ: LinearWeight, toK: LinearWeight, toV: LinearWeight, toOut: LinearWeight) {
+        self.heads = heads
+        self.toQ = toQ
+        self.toK = toK
+        self.toV = toV
+        self.toOut = toOut
+    }
+
+    /// `Q = to_q(x)`.
+    public func queries(_ x: Tensor) -> Tensor { linear(x, toQ) }
+
+    /// `(K, V)` projected from the context tokens.
+    public func keysAndValues(_ context: Tensor) -> (keys: Tensor, values: Tensor) {
+        (linear(context, toK), linear(context, toV))
+    }
+
+    /// `to_out.0` applied to the per-head attention result.
+    public func output(_ attended: Tensor) -> Tensor { linear(attended, toOut) }
+
+    /// The whole layer; `context: nil` is self-attention.
+    public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
+        let q = queries(x)
+        let (k, v) = keysAndValues(context ?? x)
+        return output(attention(q: q, k: k, v: v, heads: heads))
+    }
+}

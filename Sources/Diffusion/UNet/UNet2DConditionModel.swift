@@ -1,0 +1,123 @@
+import Foundation
+import TensorCore
+
+/// The skip features and innermost hidden state produced by the UNet's down path (and mid
+/// block, if any), everything the up path needs. Block-skip accelerations cache this value.
+public struct UNetDownFeatures: @unchecked Sendable {
+    /// NHWC skip features in production order: `conv_in`'s output, then each down block's.
+    public var skips: [Tensor]
+    /// NHWC output of the mid block (or of the last down block when there is none).
+    public var hidden: Tensor
+}
+
+/// diffusers' `UNet2DConditionModel` for the SD1.x family (SD1.4/1.5, BK-SDM, segmind), built
+/// from a `UNetConfiguration` and weights whose paths are the checkpoint keys
+/// (`down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight`, …).
+///
+/// The public forward takes and returns NCHW like diffusers; internally everything is NHWC.
+/// `downPath` and `upPath` are separate so server accelerations can cache or skip either.
+public struct UNet2DConditionModel: Sendable {
+    public let configuration: UNetConfiguration
+    public let timeEmbedding: TimestepEmbedding
+    public let downBlocks: [UNetDownBlock]
+    public let midBlock: UNetMidBlock?
+    public let upBlocks: [UNetUpBlock]
+    let convIn: Conv2dWeight
+    let normOut: (weight: Tensor, bias: Tensor)
+    let convOut: Conv2dWeight
+
+    /// Builds the model; `weights` is the `unet/` component store (keys without prefix).
+    /// Missing or mis-shaped tensors throw the store's error naming the key.
+    public init(configuration c: UNetConfiguration, weights w: WeightStore) throws {
+        try c.validate()
+        configuration = c
+        let channels = c.blockOutChannels, n = channels.count
+        let temb = channels[0] * 4
+        convIn = try w.conv2d("conv_in", in: c.inChannels, out: channels[0], kernel: 3, padding: 1)
+        timeEmbedding = try TimestepEmbedding(w.scoped("time_embedding"), sinusoidDimension: channels[0], embeddingDimension: temb,
+                                              flipSinToCos: c.flipSinToCos, frequencyShift: c.freqShift)
+        var down: [UNetDownBlock] = []
+        var previous = channels[0]
+        for i in 0..<n {
+            down.append(try UNetDownBlock(w.scoped("down_blocks.\(i)"), type: c.downBlockTypes[i], in: previous, out: channels[i],
+                                          layers: c.layersPerBlock[i], transformerLayers: c.transformerLayersPerBlock[i],
+                                          heads: c.attentionHeadDim[i], configuration: c, timeEmbeddingDimension: temb,
+                                          addDownsample: i < n - 1))
+            previous = channels[i]
+        }
+        downBlocks = down
+        midBlock = c.midBlockType == nil ? nil
+            : try UNetMidBlock(w.scoped("mid_block"), channels: channels[n - 1], transformerLayers: c.transformerLayersPerBlock[n - 1],
+                               heads: c.attentionHeadDim[n - 1], configuration: c, timeEmbeddingDimension: temb)
+        let reversedChannels = Array(channels.reversed()), reversedLayers = Array(c.layersPerBlock.reversed())
+        let reversedHeads = Array(c.attentionHeadDim.reversed()), upTransformerLayers = c.upTransformerLayers
+        var up: [UNetUpBlock] = []
+        previous = channels[n - 1]
+        for i in 0..<n {
+            up.append(try UNetUpBlock(w.scoped("up_blocks.\(i)"), type: c.upBlockTypes[i],
+                                      skipIn: reversedChannels[min(i + 1, n - 1)], previousOut: previous, out: reversedChannels[i],
+                                      layers: reversedLayers[i] + 1, transformerLayers: upTransformerLayers[i],
+                                      heads: reversedHeads[i], configuration: c, timeEmbeddingDimension: temb,
+                                      addUpsample: i < n - 1))
+            previous = reversedChannels[i]
+        }
+        upBlocks = up
+        normOut = try w.norm("conv_norm_out", channels: channels[0])
+        convOut = try w.conv2d("conv_out", in: channels[0], out: c.outChannels, kernel: 3, padding: 1)
+    }
+
+    /// Latent height and width must be multiples of this (one halving per down stage but the last).
+    public var spatialMultiple: Int { 1 << (configuration.blockOutChannels.count - 1) }
+
+    /// `conv_in`, the down blocks and the mid block on NHWC `x`.
+    public func downPath(_ x: Tensor, timeEmbedding temb: Tensor, context: Tensor) -> UNetDownFeatures {
+        var h = conv2d(x, convIn)
+        var skips = [h]
+        for block in downBlocks { h = block(h, timeEmbedding: temb, context: context, skips: &skips) }
+        if let midBlock { h = midBlock(h, timeEmbedding: temb, context: context) }
+        return UNetDownFeatures(skips: skips, hidden: h)
+    }
+
+    /// The up blocks and the output head; returns the NHWC noise prediction. `features` is left
+    /// intact (the skip list is copied, its tensors only read), so a cached value can be reused.
+    public func upPath(_ features: UNetDownFeatures, timeEmbedding temb: Tensor, context: Tensor) -> Tensor {
+        var skips = features.skips
+        var h = features.hidden
+        for block in upBlocks { h = block(h, timeEmbedding: temb, context: context, skips: &skips) }
+        h = groupNorm(h, groups: configuration.normNumGroups, weight: normOut.weight, bias: normOut.bias,
+                      eps: configuration.normEps, silu: true)
+        return conv2d(h, convOut)
+    }
+
+    /// The time embedding for `timesteps` (one per batch element, or one for all).
+    public func timeEmbedding(_ timesteps: [Double], batch: Int) -> Tensor {
+        timeEmbedding(timesteps.count == 1 ? Array(repeating: timesteps[0], count: batch) : timesteps)
+    }
+
+    /// Checks a forward's inputs, throwing a message that names the offending argument.
+    public func validate(latents: [Int], timesteps: Int, encoderHiddenStates: [Int]) throws {
+        let c = configuration
+        guard latents.count == 4, latents[1] == c.inChannels else {
+            throw UNetError.invalidInput("latents must be NCHW [batch, \(c.inChannels), height, width], got \(latents)")
+        }
+        let m = spatialMultiple
+        guard latents[2] > 0, latents[3] > 0, latents[2] % m == 0, latents[3] % m == 0 else {
+            throw UNetError.invalidInput("latent height and width must be positive multiples of \(m), got \(latents[2])×\(latents[3])")
+        }
+        guard timesteps == 1 || timesteps == latents[0] else {
+            throw UNetError.invalidInput("need 1 or \(latents[0]) timesteps, got \(timesteps)")
+        }
+        guard encoderHiddenStates.count == 3, encoderHiddenStates[0] == latents[0], encoderHiddenStates[2] == c.crossAttentionDim else {
+            throw UNetError.invalidInput("encoder hidden states must be [\(latents[0]), tokens, \(c.crossAttentionDim)], got \(encoderHiddenStates)")
+        }
+    }
+
+    /// The noise prediction for NCHW `latents` `[b, 4, h, w]` at `timesteps` (1 or b values, may
+    /// be fractional) given text context `[b, tokens, crossAttentionDim]`; returns NCHW.
+    public func callAsFunction(_ latents: Tensor, timesteps: [Double], encoderHiddenStates: Tensor) throws -> Tensor {
+        try validate(latents: latents.shape, timesteps: timesteps.count, encoderHiddenStates: encoderHiddenStates.shape)
+        let temb = timeEmbedding(timesteps, batch: latents.shape[0])
+        let features = downPath(nchwToNHWC(latents), timeEmbedding: temb, context: encoderHiddenStates)
+        return nhwcToNCHW(upPath(features, timeEmbedding: temb, context: encoderHiddenStates))
+    }
+}

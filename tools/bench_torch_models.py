@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""PyTorch/diffusers peer for obclip's model benchmarks (random weights, fp32, CPU).
+
+Prints one line per measurement so `scripts/bench-vs-torch.sh` can interleave it with obclip's
+own benchmark of the same architecture. Needs: pip install torch diffusers transformers.
+
+  python3 tools/bench_torch_models.py unet --arch sd15 --batch 1 --size 512 --repeat 3
+  python3 tools/bench_torch_models.py vae --size 512
+  python3 tools/bench_torch_models.py text-encoder --batch 2
+"""
+import argparse, resource, statistics, time
+
+import torch
+
+SD15_UNET = dict(
+    sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+    block_out_channels=[320, 640, 1280, 1280],
+    down_block_types=["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+    up_block_types=["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+    cross_attention_dim=768, attention_head_dim=8,
+)
+ARCHS = {
+    "sd15": SD15_UNET,
+    "bk-sdm-base": dict(SD15_UNET, layers_per_block=1),
+    "bk-sdm-small": dict(SD15_UNET, layers_per_block=1, mid_block_type=None),
+    "bk-sdm-tiny": dict(SD15_UNET, layers_per_block=1, mid_block_type=None,
+                        block_out_channels=[320, 640, 1280],
+                        down_block_types=["CrossAttnDownBlock2D"] * 3,
+                        up_block_types=["CrossAttnUpBlock2D"] * 3),
+}
+
+
+def timed(fn, repeat):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def report(name, times):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"torch {name}: median {statistics.median(times):.3f} s  min {min(times):.3f}  max {max(times):.3f}  "
+          f"peak RSS {peak:.0f} MiB  threads {torch.get_num_threads()}", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("what", choices=["unet", "vae", "text-encoder"])
+    p.add_argument("--arch", default="sd15", choices=sorted(ARCHS))
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else torch.no_grad()
+    with torch.no_grad(), ctx:
+        if a.what == "unet":
+            from diffusers import UNet2DConditionModel
+            m = UNet2DConditionModel(**ARCHS[a.arch]).eval()
+            lat = a.size // 8
+            x = torch.randn(a.batch, 4, lat, lat)
+            c = torch.randn(a.batch, 77, 768)
+            t = torch.tensor([500.0] * a.batch)
+            report(f"unet {a.arch} batch {a.batch} size {a.size}", timed(lambda: m(x, t, c).sample, a.repeat))
+        elif a.what == "vae":
+            from diffusers import AutoencoderKL
+            m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
+                              down_block_types=["DownEncoderBlock2D"] * 4,
+                              up_block_types=["UpDecoderBlock2D"] * 4).eval()
+            z = torch.randn(a.batch, 4, a.size // 8, a.size // 8)
+            report(f"vae decode batch {a.batch} size {a.size}", timed(lambda: m.decode(z).sample, a.repeat))
+        else:
+            from transformers import CLIPTextConfig, CLIPTextModel
+            m = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                                             num_hidden_layers=12, max_position_embeddings=77,
+                                             hidden_act="quick_gelu")).eval()
+            ids = torch.randint(0, 49408, (a.batch, 77))
+            report(f"text-encoder batch {a.batch}", timed(lambda: m(ids).last_hidden_state, a.repeat))
+
+
+if __name__ == "__main__":
+    main()
