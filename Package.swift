@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Hot kernels are C with per-function target attributes so one binary runs on AVX2 machines and
-// uses AVX-512 where present (the machines this project runs on differ). Optimise them even in
+// Hot kernels are C with per-function target attributes so one binary uses AVX2+FMA where the
+// CPU has it and portable C elsewhere (chosen at run time). Optimise them even in
 // debug builds: the test suite runs real model forwards.
 let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]
 
@@ -16,6 +16,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -26,17 +29,40 @@ let package = Package(
             dependencies: ["TensorCore", "SafeTensors"],
             resources: [.copy("Resources")]
         ),
-        .target(name: "Privacy"),
+        // The privacy engine re-reads every candidate (closure check) on each prompt; optimise it
+        // even in debug builds so the client and the invariant tests stay fast.
+        .target(name: "Privacy", resources: [.copy("Resources")], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "WireProtocol", dependencies: ["SafeTensors"]),
+        .target(
+            name: "CloudServer",
+            dependencies: [
+                "WireProtocol", "Diffusion", "TensorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "DeviceClient", dependencies: ["WireProtocol", "Diffusion", "Privacy", "TensorCore"]),
         .executableTarget(
             name: "obclip",
             dependencies: [
-                "Diffusion", "Privacy", "TensorCore", "SafeTensors",
+                "Diffusion", "Privacy", "TensorCore", "SafeTensors", "WireProtocol", "CloudServer", "DeviceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol"]),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], exclude: ["Data"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "SafeTensors"]),
+        .testTarget(
+            name: "NetworkTests",
+            dependencies: [
+                "CloudServer", "DeviceClient", "WireProtocol", "Diffusion", "TensorCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "DiffusionTests",
             dependencies: ["Diffusion", "TensorCore", "SafeTensors"],

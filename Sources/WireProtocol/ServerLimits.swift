@@ -21,7 +21,10 @@ public struct ServerLimits: Codable, Sendable, Equatable {
 
 /// Why a request was refused. `limit` names the limit or field so errors are actionable.
 public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Codable, Sendable { case invalid, limitExceeded, unsupportedVersion }
+    /// The class of failure; each maps to one HTTP status (see api/openapi.yaml).
+    public enum Kind: String, Codable, Sendable {
+        case invalid, limitExceeded, unsupportedVersion, unauthorized, overloaded, payloadTooLarge, notFound, cancelled, `internal`
+    }
     public var kind: Kind
     public var field: String
     public var message: String

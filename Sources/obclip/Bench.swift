@@ -5,6 +5,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel and model speed (benchmarks, not tests).",
-        subcommands: []
+        subcommands: [BenchGEMM.self, BenchUNet.self, BenchVAE.self, BenchTextEncoder.self]
     )
 }

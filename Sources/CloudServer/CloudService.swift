@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import Logging
+import WireProtocol
+
+/// The HTTP face of the cloud server: routes, authentication, limits, and the mapping from
+/// failures to status codes. Generation itself goes through `GenerationQueue` to the backend.
+///
+/// Logging rule: log lines carry request ids, counts, sizes, timings and outcomes — never a
+/// candidate prompt, the negative prompt, or an error message that could quote one.
+public struct CloudService: Sendable {
+    public let settings: CloudServerSettings
+    public let access: AccessPolicy
+    public let metrics: ServerMetrics
+    public let queue: GenerationQueue
+    let backend: any GenerationBackend
+    let logger: Logger
+
+    /// Fails when the configuration is unsafe (an open server on a non-loopback host).
+    public init(backend: any GenerationBackend, access: AccessPolicy, settings: CloudServerSettings, logger: Logger) throws {
+        try access.checkBindable(host: settings.host)
+        self.backend = backend
+        self.access = access
+        self.settings = settings
+        self.logger = logger
+        let metrics = ServerMetrics()
+        metrics.setQueueCapacity(settings.queueCapacity)
+        self.metrics = metrics
+        queue = GenerationQueue(backend: backend, capacity: settings.queueCapacity,
+                                maxBatchCandidates: settings.maxBatchCandidates, batchWindow: settings.batchWindow,
+                                metrics: metrics, logger: logger)
+    }
+
+    /// The router serving `/v1/generate`, `/healthz`, `/readyz` and `/metrics`.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ -> Response in
+            if await queue.hasRoom { return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n"))) }
+            let draining = await queue.isDraining
+            return errorResponse(.serviceUnavailable, kind: .overloaded, field: draining ? "server" : "queue",
+                                 draining ? "server is shutting down" : "queue is full", retryAfter: true)
+        }
+        router.get("metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        router.post("v1/generate") { request, context in
+            await generate(request, logger: context.logger)
+        }
+        return router
+    }
+
+    private func generate(_ request: Request, logger: Logger) async -> Response {
+        let started = ContinuousClock.now
+        guard access.authorizes(authorizationHeader: request.headers[.authorization]) else {
+            return refuse(.unauthorized, .unauthorized, field: "authorization", "missing or unknown bearer token", logger: logger)
+        }
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix(GenerationRequest.contentType) {
+            return refuse(.unsupportedMediaType, .invalid, field: "content-type", "expected \(GenerationRequest.contentType), got \(type)", logger: logger)
+        }
+        let maxBytes = settings.limits.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+            return refuse(.contentTooLarge, .payloadTooLarge, field: "body", "\(length) bytes exceed the limit of \(maxBytes)", logger: logger)
+        }
+        do {
+            // The whole exchange runs under the inbound-close handler: when the client goes away,
+            // the task is cancelled, which takes the request out of the queue.
+            return try await request.body.consumeWithCancellationOnInboundClose { body in
+                var bytes = Data()
+                for try await chunk in body {
+                    bytes.append(contentsOf: chunk.readableBytesView)
+                    guard bytes.count <= maxBytes else { throw BodyTooLarge() }
+                }
+                let generation = try GenerationRequest.decode(json: bytes)
+                try generation.validate(against: settings.limits, knownSchedulers: backend.knownSchedulers,
+                                        countTokens: backend.tokenCount(of:))
+                let response = try await queue.submit(generation)
+                let encoded = try ResponseCodec.encode(response)
+                metrics.addExecuted(multiplyAdds: response.accounting.executedMultiplyAdds)
+                metrics.record(.ok)
+                logger.info("generation served", metadata: [
+                    "candidates": "\(generation.candidates.count)", "steps": "\(generation.steps)",
+                    "switchStep": "\(generation.switchStep)", "size": "\(generation.width)x\(generation.height)",
+                    "scheduler": "\(generation.scheduler)", "batchedRequests": "\(response.accounting.batchedRequests)",
+                    "seconds": "\((ContinuousClock.now - started).seconds)", "responseBytes": "\(encoded.count)",
+                ])
+                var headers = HTTPFields()
+                headers[.contentType] = ResponseCodec.contentType
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: encoded)))
+            }
+        } catch is BodyTooLarge {
+            return refuse(.contentTooLarge, .payloadTooLarge, field: "body", "request body exceeds the limit of \(maxBytes) bytes", logger: logger)
+        } catch let error as RequestError {
+            let status: HTTPResponse.Status = error.kind == .limitExceeded ? .unprocessableContent : .badRequest
+            return refuse(status, error.kind, field: error.field, error.message, logger: logger)
+        } catch let rejection as GenerationQueue.QueueRejection {
+            switch rejection {
+            case .full(let capacity):
+                return refuse(.tooManyRequests, .overloaded, field: "queue", "queue is full (\(capacity) requests); retry later", logger: logger)
+            case .draining:
+                return refuse(.serviceUnavailable, .overloaded, field: "server", "server is shutting down; retry on another instance", logger: logger)
+            }
+        } catch is CancellationError {
+            metrics.record(.cancelled)
+            logger.info("generation cancelled: client disconnected")
+            return errorResponse(.init(code: 499, reasonPhrase: "Client Closed Request"), kind: .cancelled, field: nil,
+                                 "client disconnected", retryAfter: false)
+        } catch {
+            metrics.record(.internal)
+            // The error's type only: a backend message might quote a prompt.
+            logger.error("generation failed", metadata: ["errorType": "\(type(of: error))"])
+            return errorResponse(.internalServerError, kind: .internal, field: nil, "generation failed: \(error)", retryAfter: false)
+        }
+    }
+
+    /// Records the outcome, logs it without request content, and builds the error response.
+    private func refuse(_ status: HTTPResponse.Status, _ kind: RequestError.Kind, field: String, _ message: String, logger: Logger) -> Response {
+        let outcome: ServerMetrics.Outcome = switch kind {
+        case .invalid: .invalid
+        case .limitExceeded: .limitExceeded
+        case .unsupportedVersion: .unsupportedVersion
+        case .unauthorized: .unauthorized
+        case .payloadTooLarge: .payloadTooLarge
+        case .overloaded: .overloaded
+        case .cancelled: .cancelled
+        case .notFound, .internal: .internal
+        }
+        metrics.record(outcome)
+        logger.notice("request refused", metadata: ["status": "\(status.code)", "kind": "\(kind.rawValue)", "field": "\(field)"])
+        return errorResponse(status, kind: kind, field: field, message, retryAfter: kind == .overloaded)
+    }
+
+    private func errorResponse(_ status: HTTPResponse.Status, kind: RequestError.Kind, field: String?, _ message: String,
+                               retryAfter: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if retryAfter { headers[.retryAfter] = String(settings.retryAfterSeconds) }
+        if kind == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"obclip\"" }
+        let body = ErrorEnvelope(kind: kind.rawValue, field: field, message: message).encoded()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// The request body grew past the byte limit while streaming in.
+private struct BodyTooLarge: Error {}

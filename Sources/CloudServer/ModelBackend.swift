@@ -1,0 +1,149 @@
+import Diffusion
+import Foundation
+import TensorCore
+import WireProtocol
+
+/// The real backend: the server half of Algorithm 1 (lines 3–5) on `ServerModels`.
+///
+/// For a batch of compatible requests (one seed, T, k, scheduler, guidance, negative prompt and
+/// size) it encodes every candidate of every request, draws ONE initial noise tensor from the
+/// seed with `TorchGenerator` (diffusers' `torch.randn` stream) and repeats it for all rows, then
+/// runs model calls `0..<k` with classifier-free guidance as one batched UNet call per step.
+/// Stochastic samplers' per-step noise is shared the same way, so each candidate's latent is
+/// exactly what a single-prompt run of that candidate would give (and the generator state handed
+/// to the device is the same for every candidate).
+/// Each request gets its rows of the latents and of the scheduler history, the shared scheduler
+/// counters, the generator state, and its share of the executed FLOPs.
+///
+/// Model work runs on a dispatch queue, not the Swift cooperative pool, so HTTP handling stays
+/// responsive; cancellation is checked between model calls.
+public struct ModelBackend: GenerationBackend {
+    public let models: ServerModels
+    public let knownSchedulers: Set<String> = Set(SchedulerKind.allCases.map(\.rawValue))
+
+    public init(models: ServerModels) { self.models = models }
+
+    public func tokenCount(of prompt: String) -> Int { models.tokenizer.tokens(prompt).count + 2 }
+
+    public func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {
+        let first = batch[0]
+        // The accelerations (METHOD.md §4) are not implemented yet; refusing is better than
+        // silently running something other than what was asked for.
+        guard first.acceleration == .off else {
+            throw RequestError(.invalid, field: "acceleration", "this server does not implement reuse/cache/skip yet; send them off")
+        }
+        let rows = batch.reduce(0) { $0 + $1.candidates.count }
+        let kind = try SchedulerKind(name: first.scheduler)
+        let meter = FLOPMeter()
+        let guided = first.guidanceScale > 1
+        let models = self.models
+
+        let textStarted = ContinuousClock.now
+        let context = try await offPool(meter) { () -> Tensor in
+            let cond = try models.textEncoder.lastHiddenState(tokenIDs: batch.flatMap(\.candidates).map { models.tokenizer.encode($0) })
+            guard guided else { return cond }
+            let uncond = try models.textEncoder.lastHiddenState(tokenIDs: [models.tokenizer.encode(first.negativePrompt)])
+            return concatBatch(Array(repeating: uncond, count: rows) + [cond])
+        }
+        let textSeconds = (ContinuousClock.now - textStarted).seconds
+
+        let denoiseStarted = ContinuousClock.now
+        var generator = TorchGenerator(seed: first.seed)
+        // One scheduler per row, all stepping with the same generator state: every candidate
+        // sees the same noise (initial and, for stochastic samplers, per step), so its trajectory
+        // is exactly the one it would have alone, whatever N and its position are.
+        var schedulers = try (0..<rows).map { _ in try kind.makeScheduler(config: models.schedulerConfig, steps: first.steps) }
+        let calls = schedulers[0].timesteps.count
+        guard first.switchStep <= calls else {
+            throw RequestError(.invalid, field: "switchStep", "\(first.scheduler) with \(first.steps) steps makes \(calls) model calls, fewer than k = \(first.switchStep)")
+        }
+        let noise = generator.randn([1, GenerationResponse.latentChannels, first.height / 8, first.width / 8])
+        var latents = concatBatch(Array(repeating: scale(noise, schedulers[0].initNoiseSigma), count: rows))
+        for index in 0..<first.switchStep {
+            try Task.checkCancellation()
+            let stepStarted = ContinuousClock.now
+            let current = (schedulers, latents, generator)
+            (schedulers, latents, generator) = try await offPool(meter) {
+                var (schedulers, latents, generator) = current
+                let prediction = try guidedPrediction(unet: models.unet, latents: schedulers[0].scaleModelInput(latents, index: index),
+                                                      timestep: schedulers[0].timesteps[index], context: context,
+                                                      guidanceScale: guided ? first.guidanceScale : nil)
+                let start = generator
+                var next: [Tensor] = []
+                for row in 0..<rows {
+                    generator = start
+                    next.append(schedulers[row].step(modelOutput: prediction.slice(row, 1), sample: latents.slice(row, 1), generator: &generator))
+                }
+                latents = concatBatch(next)
+                return (schedulers, latents, generator)
+            }
+            observer.stepCompleted(seconds: (ContinuousClock.now - stepStarted).seconds, candidates: rows)
+        }
+        let denoiseSeconds = (ContinuousClock.now - denoiseStarted).seconds
+
+        let states = schedulers.map(\.state)
+        let shared = SchedulerState(kind: states[0].kind, steps: states[0].steps, stepIndex: states[0].stepIndex, counters: states[0].counters)
+        var history: [String: Tensor] = [:]
+        for name in states[0].tensors.keys {
+            let parts = states.compactMap { $0.tensors[name] }
+            guard parts.count == rows, parts.allSatisfy({ $0.shape.first == 1 }) else {
+                throw BackendError("scheduler history '\(name)' is not one row per candidate")
+            }
+            history[name] = concatBatch(parts)
+        }
+        var responses: [GenerationResponse] = []
+        var offset = 0
+        for request in batch {
+            let n = request.candidates.count
+            let share = Double(n) / Double(rows)
+            let continuation = ContinuationState(
+                scheduler: request.scheduler, completedSteps: request.switchStep, totalSteps: request.steps,
+                perCandidate: history.mapValues { WireTensor($0.slice(offset, n)) },
+                schedulerState: Array(shared.encoded()), generatorState: generator.encoded())
+            let accounting = ServerAccounting(
+                phaseSeconds: ["textEncoding": textSeconds, "denoising": denoiseSeconds],
+                executedMultiplyAdds: Int64((Double(meter.multiplyAdds) * share).rounded()))
+            responses.append(GenerationResponse(latents: WireTensor(latents.slice(offset, n)), continuation: continuation,
+                                                accounting: accounting))
+            offset += n
+        }
+        return responses
+    }
+}
+
+/// One classifier-free-guided noise prediction, diffusers' order: the unconditional rows come
+/// first in `context`, and `ε = ε_u + g·(ε_c − ε_u)`. With `guidanceScale` nil the context is
+/// the conditional rows alone and the prediction is used as is.
+func guidedPrediction(unet: UNet2DConditionModel, latents: Tensor, timestep: Double, context: Tensor,
+                      guidanceScale: Float?) throws -> Tensor {
+    guard let g = guidanceScale else {
+        return try unet(latents, timesteps: [timestep], encoderHiddenStates: context)
+    }
+    let rows = latents.shape[0]
+    let both = try unet(concatBatch([latents, latents]), timesteps: [timestep], encoderHiddenStates: context)
+    let uncond = both.slice(0, rows), cond = both.slice(rows, rows)
+    let out = Tensor(zeros: uncond.shape)
+    for i in 0..<out.count { out.pointer[i] = uncond.pointer[i] + g * (cond.pointer[i] - uncond.pointer[i]) }
+    return out
+}
+
+/// Runs blocking model work on a global dispatch queue under `meter`, so the cooperative pool
+/// (which serves HTTP) is not blocked for the length of a forward pass.
+func offPool<T>(_ meter: FLOPMeter, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async {
+            continuation.resume(with: Result { try meter.measure(body) })
+        }
+    }
+}
+
+/// The backend produced something inconsistent (a bug, not bad input).
+struct BackendError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension WireTensor {
+    /// The tensor's shape and values, copied.
+    init(_ tensor: Tensor) { self.init(shape: tensor.shape, scalars: tensor.scalars) }
+}

@@ -1,0 +1,78 @@
+import Privacy
+import WireProtocol
+
+/// Who runs which steps, for the evaluation modes of the paper (all produce comparable reports).
+public enum GenerationMode: String, CaseIterable, Sendable, Codable {
+    /// ObCLIP: the server runs k steps on all N candidates, the device finishes its own.
+    case obclip
+    /// Hybrid SD, no privacy: only the real prompt goes to the server for k steps.
+    case hybrid
+    /// Vanilla oblivious generation: the server runs all T steps on all N candidates.
+    case vanillaOblivious = "vanilla-oblivious"
+    /// The server runs all T steps on the real prompt.
+    case serverOnly = "server-only"
+    /// No server: the device runs all T steps with its small model.
+    case deviceOnly = "device-only"
+
+    /// Whether this mode hides the real prompt among candidates.
+    public var isPrivate: Bool { self == .obclip || self == .vanillaOblivious }
+}
+
+/// The generation settings a user picks, independent of the prompt.
+public struct GenerationSettings: Sendable, Equatable, Codable {
+    public var steps: Int
+    public var switchStep: Int
+    public var scheduler: String
+    public var guidanceScale: Float
+    public var negativePrompt: String
+    public var width: Int
+    public var height: Int
+    public var acceleration: AccelerationOptions
+
+    public init(steps: Int = 25, switchStep: Int = 10, scheduler: String = "dpm++2m", guidanceScale: Float = 7.5,
+                negativePrompt: String = "", width: Int = 512, height: Int = 512, acceleration: AccelerationOptions = .off) {
+        self.steps = steps
+        self.switchStep = switchStep
+        self.scheduler = scheduler
+        self.guidanceScale = guidanceScale
+        self.negativePrompt = negativePrompt
+        self.width = width
+        self.height = height
+        self.acceleration = acceleration
+    }
+
+    /// A fresh seed from the operating system's CSPRNG: a seed derived from the prompt or a
+    /// seeded PRNG would be a fingerprint across requests.
+    public static func freshSeed() -> UInt64 {
+        var generator = SystemRandomNumberGenerator()
+        // torch.manual_seed takes seeds below 2^63 on every platform.
+        return generator.next() >> 1
+    }
+}
+
+extension GenerationMode {
+    /// The request this mode sends for `candidateSet`, or nil when the mode uses no server.
+    ///
+    /// For the private modes the request is a function of the public template, seed and
+    /// settings only: the candidates in canonical order and nothing derived from the real index.
+    public func cloudRequest(for candidateSet: CandidateSet, seed: UInt64, settings s: GenerationSettings) -> GenerationRequest? {
+        let candidates: [String]
+        let serverSteps: Int
+        switch self {
+        case .obclip: (candidates, serverSteps) = (candidateSet.candidates, s.switchStep)
+        case .hybrid: (candidates, serverSteps) = ([candidateSet.prompt], s.switchStep)
+        case .vanillaOblivious: (candidates, serverSteps) = (candidateSet.candidates, s.steps)
+        case .serverOnly: (candidates, serverSteps) = ([candidateSet.prompt], s.steps)
+        case .deviceOnly: return nil
+        }
+        return GenerationRequest(candidates: candidates, seed: seed, steps: s.steps, switchStep: serverSteps,
+                                 scheduler: s.scheduler, guidanceScale: s.guidanceScale, negativePrompt: s.negativePrompt,
+                                 width: s.width, height: s.height, acceleration: s.acceleration)
+    }
+
+    /// Which row of the response is the device's: the real candidate for the private modes,
+    /// the only row otherwise.
+    public func keptRow(of candidateSet: CandidateSet) -> Int {
+        isPrivate ? candidateSet.realIndex : 0
+    }
+}

@@ -1,0 +1,110 @@
+import Diffusion
+import Foundation
+import Privacy
+import TensorCore
+import WireProtocol
+
+/// One private generation on the device, end to end: obfuscate the prompt, send the whole
+/// candidate set with a fresh CSPRNG seed, validate the answer, keep only the real candidate's
+/// latent, finish the trajectory on the device model, decode, report.
+public struct HybridGenerator: Sendable {
+    public let obfuscator: Obfuscator
+    public let denoiser: DeviceDenoiser
+    /// Nil only for `.deviceOnly`.
+    public let cloud: CloudClient?
+
+    public init(obfuscator: Obfuscator = Obfuscator(), device: DeviceModels, cloud: CloudClient?) {
+        self.obfuscator = obfuscator
+        self.denoiser = DeviceDenoiser(models: device)
+        self.cloud = cloud
+    }
+
+    /// The result of `generate`.
+    public struct Outcome: Sendable {
+        public var candidateSet: CandidateSet
+        /// Exactly what was sent (nil for device-only).
+        public var request: GenerationRequest?
+        /// What came back, as tensor name → shape (the latents themselves are dropped but one row).
+        public var responseTensors: [String: [Int]]
+        public var latent: Tensor
+        /// NHWC `[1, H, W, 3]` in [0, 1].
+        public var image: Tensor
+        public var report: GenerationReport
+    }
+
+    public func generate(prompt: String, mode: GenerationMode = .obclip, settings: GenerationSettings,
+                         seed: UInt64 = GenerationSettings.freshSeed(),
+                         progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+        let started = Date()
+        var phases: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ phase: String) {
+            phases[phase, default: 0] += Date().timeIntervalSince(clock)
+            clock = Date()
+        }
+        let candidateSet = try obfuscator.obfuscate(prompt)
+        lap("obfuscation")
+        progress("privacy: \(candidateSet.candidates.count) candidates; attribute types visible to the server: \(candidateSet.report.attributeTypesRevealed.joined(separator: ", "))")
+
+        let request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings)
+        var exchange: CloudExchange?
+        let start: DeviceDenoiser.Start
+        if let request {
+            guard let cloud else { throw GenerationError.noServer(mode: mode) }
+            progress("waiting for the server: \(request.switchStep) of \(request.steps) steps on \(request.candidates.count) candidates")
+            let answer = try await cloud.generate(request, progress: progress)
+            exchange = answer
+            clock = Date()
+            // Local extraction (Algorithm 1, line 6): keep one row, drop the rest.
+            start = .handOff(answer.response.extract(candidate: mode.keptRow(of: candidateSet)))
+            progress(String(format: "server answered in %.2f s (%d bytes); kept 1 of %d latents", answer.seconds,
+                            answer.responseBytes, answer.response.candidateCount))
+        } else {
+            start = .fresh(seed: seed)
+        }
+
+        let meter = FLOPMeter()
+        var calls = 0
+        let latent = try meter.measure {
+            try denoiser.denoise(prompt: candidateSet.prompt, settings: settings, from: start) { done, total in
+                calls += 1
+                progress("device step \(done)/\(total)")
+            }
+        }
+        lap("denoising")
+        progress("decoding with the VAE")
+        let image = try meter.measure { try denoiser.decode(latent) }
+        lap("decoding")
+
+        let report = GenerationReport(
+            mode: mode, settings: settings, seed: seed, candidatesSent: request?.candidates.count ?? 0,
+            serverModelCalls: request?.switchStep ?? 0, privacy: mode.isPrivate ? candidateSet.report : nil,
+            server: exchange?.response.accounting,
+            wire: exchange.map { GenerationReport.Wire(requestBytes: $0.requestBytes, responseBytes: $0.responseBytes,
+                                                       bytesSent: $0.bytesSent, bytesReceived: $0.bytesReceived,
+                                                       attempts: $0.attempts, roundTripSeconds: $0.seconds) },
+            device: GenerationReport.Device(phaseSeconds: phases, executedMultiplyAdds: Int64(meter.multiplyAdds), modelCalls: calls),
+            totalSeconds: Date().timeIntervalSince(started))
+        var responseTensors: [String: [Int]] = [:]
+        if let response = exchange?.response {
+            let c = response.continuation
+            responseTensors[ResponseCodec.latentsKey] = response.latents.shape
+            for (name, tensor) in c.perCandidate { responseTensors[ResponseCodec.perCandidatePrefix + name] = tensor.shape }
+            responseTensors[ResponseCodec.schedulerStateKey] = [c.schedulerState.count]
+            responseTensors[ResponseCodec.generatorStateKey] = [c.generatorState.count]
+        }
+        return Outcome(candidateSet: candidateSet, request: request, responseTensors: responseTensors, latent: latent,
+                       image: image, report: report)
+    }
+}
+
+/// A generation that cannot run as configured.
+public enum GenerationError: Error, CustomStringConvertible {
+    case noServer(mode: GenerationMode)
+
+    public var description: String {
+        switch self {
+        case .noServer(let mode): "mode \(mode.rawValue) needs a server (--server URL)"
+        }
+    }
+}

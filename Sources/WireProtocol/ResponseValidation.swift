@@ -1,0 +1,45 @@
+extension GenerationResponse {
+    /// Checks that this response answers `request`: same protocol version, one latent per
+    /// candidate with the latent shape of the requested size, only finite values, continuation
+    /// state present for the requested scheduler and switch point. The client calls this before
+    /// touching any latent, so a faulty or hostile server cannot feed it garbage.
+    public func validate(for request: GenerationRequest) throws {
+        guard version == request.version else {
+            throw ResponseError(field: ResponseCodec.versionKey, "server answered protocol version \(version), request used \(request.version)")
+        }
+        let n = request.candidates.count
+        let expected = [n, GenerationResponse.latentChannels, request.height / 8, request.width / 8]
+        guard latents.shape == expected else {
+            throw ResponseError(field: ResponseCodec.latentsKey, "shape \(latents.shape), expected \(expected) (N, channels, height/8, width/8)")
+        }
+        try Self.checkFinite(latents, field: ResponseCodec.latentsKey)
+        let c = continuation
+        guard c.scheduler == request.scheduler else {
+            throw ResponseError(field: ResponseCodec.schedulerKey, "state is for scheduler '\(c.scheduler)', request asked for '\(request.scheduler)'")
+        }
+        guard c.completedSteps == request.switchStep else {
+            throw ResponseError(field: ResponseCodec.completedStepsKey, "server completed \(c.completedSteps) steps, request asked for \(request.switchStep)")
+        }
+        guard c.totalSteps == request.steps else {
+            throw ResponseError(field: ResponseCodec.totalStepsKey, "state is for \(c.totalSteps) total steps, request asked for \(request.steps)")
+        }
+        for (name, tensor) in c.perCandidate {
+            let field = ResponseCodec.perCandidatePrefix + name
+            guard tensor.shape.first == n else {
+                throw ResponseError(field: field, "leading dimension of shape \(tensor.shape) must be the candidate count \(n)")
+            }
+            try Self.checkFinite(tensor, field: field)
+        }
+        guard !c.schedulerState.isEmpty else { throw ResponseError(field: ResponseCodec.schedulerStateKey, "scheduler state is empty") }
+        guard !c.generatorState.isEmpty else { throw ResponseError(field: ResponseCodec.generatorStateKey, "generator state is empty") }
+        guard accounting.executedMultiplyAdds >= 0, accounting.phaseSeconds.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw ResponseError(field: ResponseCodec.accountingKey, "negative or non-finite accounting values")
+        }
+    }
+
+    private static func checkFinite(_ tensor: WireTensor, field: String) throws {
+        if let i = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw ResponseError(field: field, "non-finite value \(tensor.scalars[i]) at flat index \(i)")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import DeviceClient
+import Diffusion
+import Foundation
+import WireProtocol
+
+/// `obclip generate "prompt" --server URL --device-model DIR`: private hybrid generation.
+struct Generate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate an image privately: the server runs the first k steps on every candidate, this device finishes its own.")
+
+    @Argument(help: "The prompt. It never leaves this machine in obclip mode: only its candidate set does.")
+    var prompt: String
+
+    @Option(help: "Server base URL, e.g. http://127.0.0.1:8080 (not needed with --mode device-only).")
+    var server: String?
+
+    @Option(help: "Device model directory (diffusers layout: unet/, vae/, text_encoder/).")
+    var deviceModel: String
+
+    @Option(help: "Bearer token for the server (default: OBCLIP_TOKEN).")
+    var token: String?
+
+    @Option(help: "obclip | hybrid | vanilla-oblivious | server-only | device-only")
+    var mode = GenerationMode.obclip.rawValue
+
+    @Option(help: "Total denoising steps T.") var steps = 25
+    @Option(name: .customLong("switch-step"), help: "Server steps k.") var switchStep = 10
+    @Option(help: "Scheduler (\(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))).") var scheduler = "dpm++2m"
+    @Option(help: "Classifier-free guidance scale.") var guidance: Float = 7.5
+    @Option(help: "Negative prompt (sent to the server as is).") var negativePrompt = ""
+    @Option(help: "Image width in pixels (multiple of 64).") var width = 512
+    @Option(help: "Image height in pixels (multiple of 64).") var height = 512
+    @Flag(help: "Ask the server for the method's accelerations (reuse, cache, skip).") var accelerate = false
+    @Option(help: "Output PNG path; the JSON report goes next to it.") var output = "obclip.png"
+
+    func run() async throws {
+        guard let mode = GenerationMode(rawValue: mode) else {
+            throw ValidationError("unknown mode '\(self.mode)'; one of \(GenerationMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var cloud: CloudClient?
+        if mode != .deviceOnly {
+            guard let server, let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--server must be an http(s) URL for mode \(mode.rawValue)")
+            }
+            cloud = CloudClient(server: url, token: token ?? ProcessInfo.processInfo.environment["OBCLIP_TOKEN"])
+        }
+        let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
+                                          negativePrompt: negativePrompt, width: width, height: height,
+                                          acceleration: accelerate ? .method(switchStep: switchStep) : .off)
+        stderr("loading the device model from \(deviceModel)")
+        let device = try DeviceModels(directory: URL(fileURLWithPath: deviceModel))
+        let outcome = try await HybridGenerator(device: device, cloud: cloud)
+            .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0) }
+        try GenerationOutput.write(outcome, to: output)
+    }
+}
+
+/// Writing a generation's image and report, shared by `generate` and `demo`.
+enum GenerationOutput {
+    /// Writes the PNG (no metadata: nothing that could carry the prompt) and `<name>.json`.
+    static func write(_ outcome: HybridGenerator.Outcome, to output: String) throws {
+        let png = URL(fileURLWithPath: output)
+        try PNGEncoder.write(outcome.image.slice(0, 1), to: png)
+        let reportURL = png.deletingPathExtension().appendingPathExtension("json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(outcome.report).write(to: reportURL)
+        stderr("wrote \(png.path) and \(reportURL.path)")
+    }
+}
+
+/// Progress and status go to stderr so stdout stays clean for data.
+func stderr(_ line: String) {
+    FileHandle.standardError.write(Data("\(line)\n".utf8))
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import CloudServer
+import Foundation
+import Logging
+import WireProtocol
+
+/// `obclip serve --model DIR`: the cloud half of private generation over HTTP.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the first k denoising steps of a large model for oblivious candidate sets (POST /v1/generate).")
+
+    @Option(help: "Diffusers pipeline directory with unet/ and text_encoder/ (tokenizer/ and scheduler/ optional).")
+    var model: String
+
+    @Option(help: "Address to bind. Without tokens only loopback addresses are allowed.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: "File of accepted bearer tokens, one per line. Default: the comma-separated OBCLIP_TOKENS environment variable.")
+    var tokens: String?
+
+    @Option(help: "Requests admitted at once (waiting plus running); more get 429.")
+    var queue = 8
+
+    @Option(help: "Most candidates per request (N).")
+    var maxCandidates = ServerLimits().maxCandidates
+
+    @Option(help: "Most total steps per request (T).")
+    var maxSteps = ServerLimits().maxSteps
+
+    @Option(help: "Most server steps per request (k).")
+    var maxSwitchStep = ServerLimits().maxSwitchStep
+
+    @Option(help: "Largest image side in pixels.")
+    var maxSide = ServerLimits().maxSide
+
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes = ServerLimits().maxBodyBytes
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
+        var logger = Logger(label: "obclip.serve")
+        logger.logLevel = level
+        let access: AccessPolicy
+        do { access = try AccessPolicy.load(tokenFile: tokens) } catch { throw ValidationError("\(error)") }
+        let limits = ServerLimits(maxCandidates: maxCandidates, maxSteps: maxSteps, maxSwitchStep: maxSwitchStep,
+                                  maxSide: maxSide, maxBodyBytes: maxBodyBytes)
+        let settings = CloudServerSettings(host: host, port: port, limits: limits, queueCapacity: max(1, queue))
+        // Refuse an unsafe bind before spending time on loading models.
+        do { try access.checkBindable(host: host) } catch { throw ValidationError("\(error)") }
+        logger.info("loading models", metadata: ["directory": "\(model)"])
+        let models = try ServerModels(directory: URL(fileURLWithPath: model))
+        let service: CloudService
+        do {
+            service = try CloudService(backend: ModelBackend(models: models), access: access, settings: settings, logger: logger)
+        } catch let error as ServerConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let server = try await RunningCloudServer.start(service, handleSignals: true)
+        FileHandle.standardError.write(Data("obclip serve: listening on http://\(host):\(server.port) (Ctrl-C stops gracefully)\n".utf8))
+        try await server.waitUntilStopped()
+    }
+}
