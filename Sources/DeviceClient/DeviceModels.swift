@@ -24,17 +24,7 @@ public struct DeviceModels: Sendable {
     /// `tokenizer/` (else the bundled CLIP vocabulary) and `scheduler/` (else SD 1.5's schedule).
     public init(directory url: URL) throws {
         let directory = try ModelDirectory(url)
-        let tokenizer = directory.contains(.tokenizer)
-            ? try CLIPTokenizer(directory: directory.directory(of: .tokenizer)) : try CLIPTokenizer.bundled()
-        let schedulerConfig = directory.contains(.scheduler)
-            ? try SchedulerConfig(contentsOf: directory.directory(of: .scheduler).appendingPathComponent("scheduler_config.json"))
-            : .stableDiffusion15
-        self.init(tokenizer: tokenizer,
-                  textEncoder: try CLIPTextModel(directory: directory.directory(of: .textEncoder)),
-                  unet: try UNet2DConditionModel(configuration: directory.config(UNetConfiguration.self, of: .unet),
-                                                 weights: directory.weights(of: .unet)),
-                  vae: try AutoencoderKL(configuration: directory.config(AutoencoderKLConfiguration.self, of: .vae),
-                                         weights: directory.weights(of: .vae)),
-                  schedulerConfig: schedulerConfig)
+        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(), unet: directory.unet(),
+                      vae: directory.vae(), schedulerConfig: directory.schedulerConfig())
     }
 }

@@ -21,19 +21,10 @@ public struct StableDiffusionPipeline: Sendable {
     /// `deviceModel` as the second UNet.
     public init(model: URL, deviceModel: URL? = nil) throws {
         let directory = try ModelDirectory(model)
-        func loadUNet(_ d: ModelDirectory) throws -> UNet2DConditionModel {
-            let unetDirectory = try d.directory(of: .unet)
-            return try UNet2DConditionModel(configuration: UNetConfiguration.load(from: unetDirectory.appendingPathComponent("config.json")),
-                                            weights: WeightStore(directory: unetDirectory))
-        }
-        let vaeDirectory = try directory.directory(of: .vae)
-        try self.init(tokenizer: CLIPTokenizer(directory: directory.directory(of: .tokenizer)),
-                      textEncoder: CLIPTextModel(directory: directory.directory(of: .textEncoder)),
-                      denoiser: Denoiser(unet: loadUNet(directory), secondUNet: deviceModel.map { try loadUNet(ModelDirectory($0)) },
-                                         schedulerConfig: SchedulerConfig(contentsOf: directory.directory(of: .scheduler)
-                                            .appendingPathComponent(ModelDirectory.Component.scheduler.configFileName))),
-                      vae: AutoencoderKL(configuration: AutoencoderKLConfiguration.load(from: vaeDirectory.appendingPathComponent("config.json")),
-                                         weights: WeightStore(directory: vaeDirectory)))
+        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(),
+                      denoiser: Denoiser(unet: directory.unet(), secondUNet: deviceModel.map { try ModelDirectory($0).unet() },
+                                         schedulerConfig: directory.schedulerConfig()),
+                      vae: directory.vae())
     }
 
     /// The result of `generate`: NCHW latents before the VAE, NHWC images in [0, 1], and the
