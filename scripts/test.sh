@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# The test command: set up the machine (idempotent), then run the whole test suite.
+# The test command: set up the machine (idempotent), then run the whole test suite (XCTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 command -v swift >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
-swift test 2>&1 | tee /tmp/obclip-test.log | grep -vE "^\[[0-9]+/[0-9]+\] (Compiling|Emitting)|^Test Case .* started"
-exit "${PIPESTATUS[0]}"
+log=$(mktemp)
+set +e
+swift test --disable-swift-testing 2>&1 | tee "$log" | grep -vE "^\[[0-9]+/[0-9]+\] |^Test Case .* started|^Test Suite .* (started|passed)"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for whoever reads the end of the log.
+summary=$(grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
+if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
+    echo "${BASH_REMATCH[1]} passed, ${BASH_REMATCH[2]} failed" | awk '{ printf "%d passed, %d failed\n", $1 - $3, $3 }'
+fi
+rm -f "$log"
+exit "$status"
