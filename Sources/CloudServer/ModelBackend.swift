@@ -15,6 +15,9 @@ import WireProtocol
 /// Each request gets its rows of the latents and of the scheduler history, the shared scheduler
 /// counters, the generator state, and its share of the executed FLOPs.
 ///
+/// The request's accelerations (batch reuse, attention cache, block skip) run through
+/// `AcceleratedUNet`; each candidate set is its own reuse group, pivot first.
+///
 /// Model work runs on a dispatch queue, not the Swift cooperative pool, so HTTP handling stays
 /// responsive; cancellation is checked between model calls.
 public struct ModelBackend: GenerationBackend {
@@ -27,14 +30,10 @@ public struct ModelBackend: GenerationBackend {
 
     public func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {
         let first = batch[0]
-        // The accelerations (METHOD.md §4) are not implemented yet; refusing is better than
-        // silently running something other than what was asked for.
-        guard first.acceleration == .off else {
-            throw RequestError(.invalid, field: "acceleration", "this server does not implement reuse/cache/skip yet; send them off")
-        }
         let rows = batch.reduce(0) { $0 + $1.candidates.count }
         let kind = try SchedulerKind(name: first.scheduler)
-        let meter = FLOPMeter()
+        // Under a count-only meter (`bench flops`) the backend tallies work without arithmetic.
+        let meter = FLOPMeter(countOnly: FLOPMeter.isCountOnly)
         let guided = first.guidanceScale > 1
         let models = self.models
 
@@ -57,6 +56,10 @@ public struct ModelBackend: GenerationBackend {
         guard first.switchStep <= calls else {
             throw RequestError(.invalid, field: "switchStep", "\(first.scheduler) with \(first.steps) steps makes \(calls) model calls, fewer than k = \(first.switchStep)")
         }
+        let unet = AcceleratedUNet(
+            unet: models.unet, schedule: AccelerationSchedule(first.acceleration),
+            reuseGroups: BatchReuseGroup.candidateSets(tokenCounts: batch.map { $0.candidates.map(models.tokenizer.tokens).map(\.count) },
+                                                       guided: guided))
         let noise = generator.randn([1, GenerationResponse.latentChannels, first.height / 8, first.width / 8])
         var latents = concatBatch(Array(repeating: scale(noise, schedulers[0].initNoiseSigma), count: rows))
         for index in 0..<first.switchStep {
@@ -65,9 +68,9 @@ public struct ModelBackend: GenerationBackend {
             let current = (schedulers, latents, generator)
             (schedulers, latents, generator) = try await offPool(meter) {
                 var (schedulers, latents, generator) = current
-                let prediction = try guidedPrediction(unet: models.unet, latents: schedulers[0].scaleModelInput(latents, index: index),
-                                                      timestep: schedulers[0].timesteps[index], context: context,
-                                                      guidanceScale: guided ? first.guidanceScale : nil)
+                let prediction = try guidedNoise(schedulers[0].scaleModelInput(latents, index: index), scale: guided ? first.guidanceScale : nil) {
+                    try unet($0, timestep: schedulers[0].timesteps[index], encoderHiddenStates: context, call: index)
+                }
                 let start = generator
                 var next: [Tensor] = []
                 for row in 0..<rows {
@@ -92,8 +95,9 @@ public struct ModelBackend: GenerationBackend {
             history[name] = concatBatch(parts)
         }
         var responses: [GenerationResponse] = []
+        let groupsPerRequest = guided ? 2 : 1
         var offset = 0
-        for request in batch {
+        for (number, request) in batch.enumerated() {
             let n = request.candidates.count
             let share = Double(n) / Double(rows)
             let continuation = ContinuationState(
@@ -102,29 +106,14 @@ public struct ModelBackend: GenerationBackend {
                 schedulerState: Array(shared.encoded()), generatorState: generator.encoded())
             let accounting = ServerAccounting(
                 phaseSeconds: ["textEncoding": textSeconds, "denoising": denoiseSeconds],
-                executedMultiplyAdds: Int64((Double(meter.multiplyAdds) * share).rounded()))
+                executedMultiplyAdds: Int64((Double(meter.multiplyAdds) * share).rounded()),
+                sharedAttentionMaps: unet.sharedAttentionMaps[(number * groupsPerRequest)..<((number + 1) * groupsPerRequest)].reduce(0, +))
             responses.append(GenerationResponse(latents: WireTensor(latents.slice(offset, n)), continuation: continuation,
                                                 accounting: accounting))
             offset += n
         }
         return responses
     }
-}
-
-/// One classifier-free-guided noise prediction, diffusers' order: the unconditional rows come
-/// first in `context`, and `ε = ε_u + g·(ε_c − ε_u)`. With `guidanceScale` nil the context is
-/// the conditional rows alone and the prediction is used as is.
-func guidedPrediction(unet: UNet2DConditionModel, latents: Tensor, timestep: Double, context: Tensor,
-                      guidanceScale: Float?) throws -> Tensor {
-    guard let g = guidanceScale else {
-        return try unet(latents, timesteps: [timestep], encoderHiddenStates: context)
-    }
-    let rows = latents.shape[0]
-    let both = try unet(concatBatch([latents, latents]), timesteps: [timestep], encoderHiddenStates: context)
-    let uncond = both.slice(0, rows), cond = both.slice(rows, rows)
-    let out = Tensor(zeros: uncond.shape)
-    for i in 0..<out.count { out.pointer[i] = uncond.pointer[i] + g * (cond.pointer[i] - uncond.pointer[i]) }
-    return out
 }
 
 /// Runs blocking model work on a global dispatch queue under `meter`, so the cooperative pool
@@ -146,4 +135,12 @@ struct BackendError: Error, CustomStringConvertible {
 extension WireTensor {
     /// The tensor's shape and values, copied.
     init(_ tensor: Tensor) { self.init(shape: tensor.shape, scalars: tensor.scalars) }
+}
+
+extension AccelerationSchedule {
+    /// The engine's schedule for a request's acceleration knobs.
+    init(_ options: AccelerationOptions) {
+        self.init(batchReuse: options.reuse, attentionCache: options.cache, blockSkip: options.skip,
+                  cachePoint: options.cachePoint, skipPoint: options.skipPoint, refreshInterval: options.refreshInterval)
+    }
 }

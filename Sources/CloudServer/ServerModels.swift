@@ -16,11 +16,11 @@ public struct ServerModels: Sendable {
         self.schedulerConfig = schedulerConfig
     }
 
-    /// Loads a diffusers pipeline directory: `unet/`, `text_encoder/`, and optionally
-    /// `tokenizer/` (else the bundled CLIP vocabulary) and `scheduler/` (else SD 1.5's schedule).
-    public init(directory url: URL) throws {
-        let directory = try ModelDirectory(url)
-        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(), unet: directory.unet(),
-                      schedulerConfig: directory.schedulerConfig())
+    /// Loads a diffusers pipeline directory (`unet/`, `text_encoder/`, and optionally
+    /// `tokenizer/` — else the bundled CLIP vocabulary — and `scheduler/` — else SD 1.5's
+    /// schedule) or builds a random-weight architecture.
+    public init(source: ModelSource) throws {
+        try self.init(tokenizer: source.tokenizer(), textEncoder: source.textEncoder(), unet: source.unet(),
+                      schedulerConfig: source.schedulerConfig())
     }
 }

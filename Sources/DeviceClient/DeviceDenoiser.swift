@@ -47,17 +47,8 @@ public struct DeviceDenoiser: Sendable {
         let calls = scheduler.timesteps.count
         for index in scheduler.stepIndex..<calls {
             let input = scheduler.scaleModelInput(latents, index: index)
-            let prediction: Tensor
-            if guided {
-                let both = try models.unet(concatBatch([input, input]), timesteps: [scheduler.timesteps[index]], encoderHiddenStates: context)
-                let uncond = both.slice(0, 1), conditional = both.slice(1, 1)
-                prediction = Tensor(zeros: uncond.shape)
-                let g = settings.guidanceScale
-                for i in 0..<prediction.count {
-                    prediction.pointer[i] = uncond.pointer[i] + g * (conditional.pointer[i] - uncond.pointer[i])
-                }
-            } else {
-                prediction = try models.unet(input, timesteps: [scheduler.timesteps[index]], encoderHiddenStates: context)
+            let prediction = try guidedNoise(input, scale: guided ? settings.guidanceScale : nil) {
+                try models.unet($0, timesteps: [scheduler.timesteps[index]], encoderHiddenStates: context)
             }
             latents = scheduler.step(modelOutput: prediction, sample: latents, generator: &generator)
             progress(index + 1, calls)

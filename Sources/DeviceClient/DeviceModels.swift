@@ -20,11 +20,11 @@ public struct DeviceModels: Sendable {
         self.schedulerConfig = schedulerConfig
     }
 
-    /// Loads a diffusers pipeline directory: `unet/`, `vae/`, `text_encoder/`, and optionally
-    /// `tokenizer/` (else the bundled CLIP vocabulary) and `scheduler/` (else SD 1.5's schedule).
-    public init(directory url: URL) throws {
-        let directory = try ModelDirectory(url)
-        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(), unet: directory.unet(),
-                      vae: directory.vae(), schedulerConfig: directory.schedulerConfig())
+    /// Loads a diffusers pipeline directory (`unet/`, `vae/`, `text_encoder/`, and optionally
+    /// `tokenizer/` — else the bundled CLIP vocabulary — and `scheduler/` — else SD 1.5's
+    /// schedule) or builds a random-weight architecture.
+    public init(source: ModelSource) throws {
+        try self.init(tokenizer: source.tokenizer(), textEncoder: source.textEncoder(), unet: source.unet(),
+                      vae: source.vae(), schedulerConfig: source.schedulerConfig())
     }
 }

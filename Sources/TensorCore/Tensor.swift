@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A dense, row-major `Float` tensor.
 ///
 /// Layout conventions used across obclip: images are NHWC (`[batch, height, width, channels]`,
@@ -30,10 +36,11 @@ public struct Tensor: @unchecked Sendable {
     }
 
     /// A tensor for a kernel to fill: uninitialised when the kernel will overwrite every scalar,
-    /// zero-filled in count-only mode (where kernels skip arithmetic and outputs must read as
-    /// zeros). Skips a full memset of outputs that are often tens of megabytes.
+    /// zero pages mapped on first touch in count-only mode (where kernels skip arithmetic, so
+    /// outputs read as zeros and are usually never touched). Skips a full memset of outputs that
+    /// are often tens of megabytes; in count-only mode, all their memory traffic.
     static func kernelOutput(_ shape: [Int]) -> Tensor {
-        if FLOPMeter.isCountOnly { return Tensor(zeros: shape) }
+        if FLOPMeter.isCountOnly { return Tensor(shape: shape, storage: TensorStorage(zeroPagesCount: shape.reduce(1, *))) }
         return Tensor(shape: shape, storage: TensorStorage(uninitializedCount: shape.reduce(1, *)))
     }
 
@@ -93,5 +100,24 @@ public final class TensorStorage: @unchecked Sendable {
         pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    /// Zero-filled storage from anonymous pages, which the OS maps on first touch: free until used.
+    init(zeroPagesCount count: Int) {
+        self.count = count
+        mappedBytes = Swift.max(count, 1) * 4
+        guard let raw = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+            fatalError("mmap of \(mappedBytes) bytes failed")
+        }
+        pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+    }
+
+    /// Non-zero when the storage is an anonymous mapping of this many bytes.
+    private var mappedBytes = 0
+
+    deinit {
+        if mappedBytes > 0 {
+            munmap(pointer, mappedBytes)
+        } else {
+            UnsafeMutableRawPointer(pointer).deallocate()
+        }
+    }
 }

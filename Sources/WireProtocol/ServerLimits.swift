@@ -100,6 +100,9 @@ extension GenerationRequest {
             guard !a.cache || a.cachePoint >= 1 else {
                 throw RequestError(.invalid, field: "acceleration.cachePoint", "the attention cache needs one full step first (r ≥ 1)")
             }
+            guard !a.reuse || a.cachePoint >= 1 else {
+                throw RequestError(.invalid, field: "acceleration.cachePoint", "batch reuse applies to steps before r, so it needs r ≥ 1")
+            }
         }
     }
 }

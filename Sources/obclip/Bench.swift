@@ -2,9 +2,9 @@ import ArgumentParser
 
 /// `obclip bench …`: benchmarks that print figures (never pass/fail), each measured next to its
 /// peer in the same run where one exists.
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel and model speed (benchmarks, not tests).",
-        subcommands: [BenchGEMM.self, BenchUNet.self, BenchVAE.self, BenchTextEncoder.self]
+        subcommands: [BenchGEMM.self, BenchUNet.self, BenchVAE.self, BenchTextEncoder.self, BenchFlops.self, BenchFidelity.self, BenchModes.self]
     )
 }

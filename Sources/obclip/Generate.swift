@@ -15,7 +15,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Server base URL, e.g. http://127.0.0.1:8080 (not needed with --mode device-only).")
     var server: String?
 
-    @Option(help: "Device model directory (diffusers layout: unet/, vae/, text_encoder/).")
+    @Option(help: "Device model: a diffusers directory (unet/, vae/, text_encoder/) or random:<architecture> (e.g. random:bk-sdm-small) for timing.")
     var deviceModel: String
 
     @Option(help: "Bearer token for the server (default: OBCLIP_TOKEN).")
@@ -31,7 +31,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Negative prompt (sent to the server as is).") var negativePrompt = ""
     @Option(help: "Image width in pixels (multiple of 64).") var width = 512
     @Option(help: "Image height in pixels (multiple of 64).") var height = 512
-    @Flag(help: "Ask the server for the method's accelerations (reuse, cache, skip).") var accelerate = false
+    @OptionGroup var acceleration: AccelerationArguments
     @Option(help: "Output PNG path; the JSON report goes next to it.") var output = "obclip.png"
 
     func run() async throws {
@@ -47,9 +47,9 @@ struct Generate: AsyncParsableCommand {
         }
         let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
                                           negativePrompt: negativePrompt, width: width, height: height,
-                                          acceleration: accelerate ? .method(switchStep: switchStep) : .off)
+                                          acceleration: try acceleration.options(switchStep: switchStep))
         stderr("loading the device model from \(deviceModel)")
-        let device = try DeviceModels(directory: URL(fileURLWithPath: deviceModel))
+        let device = try DeviceModels(source: ModelSource(argument: deviceModel))
         let outcome = try await HybridGenerator(device: device, cloud: cloud)
             .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0) }
         try GenerationOutput.write(outcome, to: output)

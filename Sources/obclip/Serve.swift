@@ -1,5 +1,6 @@
 import ArgumentParser
 import CloudServer
+import Diffusion
 import Foundation
 import Logging
 import WireProtocol
@@ -9,7 +10,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the first k denoising steps of a large model for oblivious candidate sets (POST /v1/generate).")
 
-    @Option(help: "Diffusers pipeline directory with unet/ and text_encoder/ (tokenizer/ and scheduler/ optional).")
+    @Option(help: "Diffusers pipeline directory with unet/ and text_encoder/ (tokenizer/ and scheduler/ optional), or random:<architecture> (e.g. random:sd15) to time a real architecture without weights.")
     var model: String
 
     @Option(help: "Address to bind. Without tokens only loopback addresses are allowed.")
@@ -54,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         // Refuse an unsafe bind before spending time on loading models.
         do { try access.checkBindable(host: host) } catch { throw ValidationError("\(error)") }
         logger.info("loading models", metadata: ["directory": "\(model)"])
-        let models = try ServerModels(directory: URL(fileURLWithPath: model))
+        let models = try ServerModels(source: ModelSource(argument: model))
         let service: CloudService
         do {
             service = try CloudService(backend: ModelBackend(models: models), access: access, settings: settings, logger: logger)

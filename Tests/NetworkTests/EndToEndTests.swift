@@ -11,8 +11,8 @@ import WireProtocol
 final class EndToEndTests: XCTestCase {
     static let models = Result { try TinyModels(seed: 3) }
 
-    func serverModels() throws -> ServerModels {
-        let tiny = try Self.models.get()
+    static func serverModels() throws -> ServerModels {
+        let tiny = try models.get()
         return ServerModels(tokenizer: tiny.tokenizer, textEncoder: tiny.textEncoder, unet: tiny.serverUNet, schedulerConfig: tiny.schedulerConfig)
     }
 
@@ -21,7 +21,7 @@ final class EndToEndTests: XCTestCase {
     /// change nothing.
     func checkMatchesInProcessSwitch(scheduler: String, prompt: String) async throws {
         let tiny = try Self.models.get()
-        let backend = ModelBackend(models: try serverModels())
+        let backend = ModelBackend(models: try Self.serverModels())
         let server = try await LoopbackServer.start(backend: backend)
         let settings = GenerationSettings(steps: 5, switchStep: 2, scheduler: scheduler, guidanceScale: 7.5,
                                           negativePrompt: "blurry", width: 64, height: 64)
@@ -67,7 +67,7 @@ final class EndToEndTests: XCTestCase {
 
     func testAllModesProduceComparableReports() async throws {
         let tiny = try Self.models.get()
-        let server = try await LoopbackServer.start(backend: ModelBackend(models: try serverModels()))
+        let server = try await LoopbackServer.start(backend: ModelBackend(models: try Self.serverModels()))
         let settings = GenerationSettings(steps: 3, switchStep: 1, scheduler: "ddim", width: 64, height: 64)
         let generator = HybridGenerator(device: tiny.device, cloud: CloudClient(server: server.url))
         var reports: [GenerationMode: GenerationReport] = [:]

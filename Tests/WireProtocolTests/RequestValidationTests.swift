@@ -54,6 +54,14 @@ final class RequestValidationTests: XCTestCase {
         XCTAssertEqual(field(of: r), "acceleration.cachePoint")
         r = base; r.acceleration = AccelerationOptions(reuse: false, cache: false, skip: true, cachePoint: 0, skipPoint: 0)
         XCTAssertEqual(field(of: r), "acceleration.skipPoint")
+        r = base; r.acceleration = AccelerationOptions(reuse: false, cache: false, skip: true, cachePoint: 0, skipPoint: 11)
+        XCTAssertEqual(field(of: r), "acceleration.skipPoint")
+        r = base; r.acceleration = AccelerationOptions(reuse: true, cache: false, skip: false, cachePoint: 0, skipPoint: 0)
+        XCTAssertEqual(field(of: r), "acceleration.cachePoint")
+        r = base; r.acceleration = AccelerationOptions(reuse: false, cache: true, skip: false, cachePoint: 0, skipPoint: 0)
+        XCTAssertEqual(field(of: r), "acceleration.cachePoint")
+        r = base; r.acceleration = AccelerationOptions(reuse: true, cache: true, skip: true, cachePoint: 4, skipPoint: 6, refreshInterval: 0)
+        XCTAssertEqual(field(of: r), "acceleration.refreshInterval")
     }
 
     func testMethodConfigurations() {

@@ -39,6 +39,10 @@ public struct WeightStore: Sendable {
         WeightStore(backing: .random(seed: seed), prefix: "")
     }
 
+    /// The scope's checkpoint path (`down_blocks.0.attentions.0`, …; empty at the root): names a
+    /// sub-module, e.g. to key caches.
+    public var path: String { prefix }
+
     /// Keys relative to `prefix.`.
     public func scoped(_ prefix: String) -> WeightStore {
         WeightStore(backing: backing, prefix: qualified(prefix))

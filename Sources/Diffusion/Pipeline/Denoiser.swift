@@ -63,9 +63,9 @@ public struct Denoiser: Sendable {
             let phase = GenerationPhase.unet(model: usesSecond(i) ? 1 : 0)
             let (next, cost) = try PhaseCost.measuring(phase) { () throws -> Tensor in
                 let input = scheduler.scaleModelInput(x, index: i)
-                let prediction = try model(s.usesGuidance ? concatBatch([input, input]) : input,
-                                           timesteps: [t], encoderHiddenStates: context)
-                let noise = s.usesGuidance ? Self.guide(prediction, scale: s.guidanceScale) : prediction
+                let noise = try guidedNoise(input, scale: s.usesGuidance ? s.guidanceScale : nil) {
+                    try model($0, timesteps: [t], encoderHiddenStates: context)
+                }
                 return scheduler.step(modelOutput: noise, sample: x, generator: &generator)
             }
             x = next
@@ -73,21 +73,5 @@ public struct Denoiser: Sendable {
             if !progress(GenerationProgress(phase: phase, completed: i + 1, total: total)) { throw GenerationCancelled(phase: phase) }
         }
         return x
-    }
-
-    /// `ε_u + g·(ε_c − ε_u)` from the stacked `[unconditional; conditional]` prediction.
-    static func guide(_ prediction: Tensor, scale g: Float) -> Tensor {
-        let half = prediction.shape[0] / 2
-        var shape = prediction.shape
-        shape[0] = half
-        let out = Tensor(zeros: shape)
-        let n = out.count
-        FLOPMeter.record(.elementwise, multiplyAdds: n)
-        if FLOPMeter.isCountOnly { return out }
-        for j in 0..<n {
-            let u = prediction.pointer[j], c = prediction.pointer[n + j]
-            out.pointer[j] = u + g * (c - u)
-        }
-        return out
     }
 }

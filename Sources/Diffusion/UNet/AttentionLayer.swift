@@ -4,11 +4,14 @@ import TensorCore
 /// `heads` heads, `Q = to_q(x)`, `K = to_k(context)`, `V = to_v(context)` (context = x for
 /// self-attention). Token tensors are `[batch, tokens, channels]`.
 ///
-/// The forward is split into `queries`, `keysAndValues` and `output` so that server-side
+/// The forward is split into `queries`, `keys`, `values` and `output` so that server-side
 /// accelerations (batch reuse of one attention map across candidates, temporal caching) can
 /// recombine the steps without re-implementing the projections.
 public struct AttentionLayer: Sendable {
     public let heads: Int
+    /// The layer's checkpoint path (e.g. `down_blocks.0.attentions.0.transformer_blocks.0.attn1`),
+    /// which identifies it in caches.
+    public let name: String
     let toQ: LinearWeight
     let toK: LinearWeight
     let toV: LinearWeight
@@ -18,14 +21,15 @@ public struct AttentionLayer: Sendable {
     /// says whether q/k/v have biases (UNet: no; VAE: yes).
     init(_ w: WeightStore, queryDimension: Int, contextDimension: Int, heads: Int, headDimension: Int, projectionBias: Bool) throws {
         let inner = heads * headDimension
-        try self.init(heads: heads,
+        try self.init(name: w.path, heads: heads,
                       toQ: w.linear("to_q", in: queryDimension, out: inner, bias: projectionBias),
                       toK: w.linear("to_k", in: contextDimension, out: inner, bias: projectionBias),
                       toV: w.linear("to_v", in: contextDimension, out: inner, bias: projectionBias),
                       toOut: w.linear("to_out.0", in: inner, out: queryDimension))
     }
 
-    init(heads: Int, toQ: LinearWeight, toK: LinearWeight, toV: LinearWeight, toOut: LinearWeight) {
+    init(name: String, heads: Int, toQ: LinearWeight, toK: LinearWeight, toV: LinearWeight, toOut: LinearWeight) {
+        self.name = name
         self.heads = heads
         self.toQ = toQ
         self.toK = toK
@@ -36,18 +40,18 @@ public struct AttentionLayer: Sendable {
     /// `Q = to_q(x)`.
     public func queries(_ x: Tensor) -> Tensor { linear(x, toQ) }
 
-    /// `(K, V)` projected from the context tokens.
-    public func keysAndValues(_ context: Tensor) -> (keys: Tensor, values: Tensor) {
-        (linear(context, toK), linear(context, toV))
-    }
+    /// `K = to_k(context)`.
+    public func keys(_ context: Tensor) -> Tensor { linear(context, toK) }
+
+    /// `V = to_v(context)`.
+    public func values(_ context: Tensor) -> Tensor { linear(context, toV) }
 
     /// `to_out.0` applied to the per-head attention result.
     public func output(_ attended: Tensor) -> Tensor { linear(attended, toOut) }
 
     /// The whole layer; `context: nil` is self-attention.
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
-        let q = queries(x)
-        let (k, v) = keysAndValues(context ?? x)
-        return output(attention(q: q, k: k, v: v, heads: heads))
+        let source = context ?? x
+        return output(attention(q: queries(x), k: keys(source), v: values(source), heads: heads))
     }
 }

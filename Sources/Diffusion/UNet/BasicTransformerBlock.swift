@@ -26,11 +26,19 @@ public struct BasicTransformerBlock: Sendable {
         feedForwardOut = try w.linear("ff.net.2", in: 4 * channels, out: channels)
     }
 
-    /// `x` is `[batch, tokens, channels]`, `context` `[batch, contextTokens, contextDimension]`.
-    public func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
-        var h = add(selfAttention(layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: Self.eps)), x)
-        h = add(crossAttention(layerNorm(h, weight: norm2.weight, bias: norm2.bias, eps: Self.eps), context: context), h)
+    /// `x` is `[batch, tokens, channels]`, `context` `[batch, contextTokens, contextDimension]`;
+    /// `attention` (server accelerations) may share or cache the attention layers' work.
+    public func callAsFunction(_ x: Tensor, context: Tensor, attention: AttentionAccelerator? = nil) -> Tensor {
+        var h = add(attend(selfAttention, layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: Self.eps), context: nil, attention), x)
+        h = add(attend(crossAttention, layerNorm(h, weight: norm2.weight, bias: norm2.bias, eps: Self.eps), context: context, attention), h)
         let ff = linear(geglu(linear(layerNorm(h, weight: norm3.weight, bias: norm3.bias, eps: Self.eps), feedForwardIn)), feedForwardOut)
         return add(ff, h)
+    }
+
+    /// The normalised input is only computed when the layer really runs (not when it is cached).
+    private func attend(_ layer: AttentionLayer, _ input: @autoclosure () -> Tensor, context: Tensor?,
+                        _ accelerator: AttentionAccelerator?) -> Tensor {
+        guard let accelerator else { return layer(input(), context: context) }
+        return accelerator.attend(layer, input, context: context)
     }
 }

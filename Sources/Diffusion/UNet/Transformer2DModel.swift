@@ -29,11 +29,11 @@ public struct Transformer2DModel: Sendable {
     }
 
     /// `x` NHWC `[b, h, w, c]`, `context` `[b, tokens, contextDimension]`; returns NHWC.
-    public func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor, context: Tensor, attention: AttentionAccelerator? = nil) -> Tensor {
         let (b, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var t = linear(groupNorm(x, groups: groups, weight: norm.weight, bias: norm.bias, eps: Self.eps), projIn)
             .reshaped([b, h * wd, c])
-        for block in blocks { t = block(t, context: context) }
+        for block in blocks { t = block(t, context: context, attention: attention) }
         return add(linear(t, projOut).reshaped([b, h, wd, c]), x)
     }
 }

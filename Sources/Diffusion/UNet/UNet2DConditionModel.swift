@@ -69,21 +69,22 @@ public struct UNet2DConditionModel: Sendable {
     /// Latent height and width must be multiples of this (one halving per down stage but the last).
     public var spatialMultiple: Int { 1 << (configuration.blockOutChannels.count - 1) }
 
-    /// `conv_in`, the down blocks and the mid block on NHWC `x`.
-    public func downPath(_ x: Tensor, timeEmbedding temb: Tensor, context: Tensor) -> UNetDownFeatures {
+    /// `conv_in`, the down blocks and the mid block on NHWC `x`; `attention` carries server
+    /// accelerations to the attention layers (nil: plain).
+    public func downPath(_ x: Tensor, timeEmbedding temb: Tensor, context: Tensor, attention: AttentionAccelerator? = nil) -> UNetDownFeatures {
         var h = conv2d(x, convIn)
         var skips = [h]
-        for block in downBlocks { h = block(h, timeEmbedding: temb, context: context, skips: &skips) }
-        if let midBlock { h = midBlock(h, timeEmbedding: temb, context: context) }
+        for block in downBlocks { h = block(h, timeEmbedding: temb, context: context, skips: &skips, attention: attention) }
+        if let midBlock { h = midBlock(h, timeEmbedding: temb, context: context, attention: attention) }
         return UNetDownFeatures(skips: skips, hidden: h)
     }
 
     /// The up blocks and the output head; returns the NHWC noise prediction. `features` is left
     /// intact (the skip list is copied, its tensors only read), so a cached value can be reused.
-    public func upPath(_ features: UNetDownFeatures, timeEmbedding temb: Tensor, context: Tensor) -> Tensor {
+    public func upPath(_ features: UNetDownFeatures, timeEmbedding temb: Tensor, context: Tensor, attention: AttentionAccelerator? = nil) -> Tensor {
         var skips = features.skips
         var h = features.hidden
-        for block in upBlocks { h = block(h, timeEmbedding: temb, context: context, skips: &skips) }
+        for block in upBlocks { h = block(h, timeEmbedding: temb, context: context, skips: &skips, attention: attention) }
         h = groupNorm(h, groups: configuration.normNumGroups, weight: normOut.weight, bias: normOut.bias,
                       eps: configuration.normEps, silu: true)
         return conv2d(h, convOut)

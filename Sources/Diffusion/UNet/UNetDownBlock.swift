@@ -26,11 +26,12 @@ public struct UNetDownBlock: Sendable {
     }
 
     /// Runs the block on NHWC `x`, appending its skip features to `skips`; returns the output.
-    public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor, skips: inout [Tensor]) -> Tensor {
+    public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor, skips: inout [Tensor],
+                               attention: AttentionAccelerator? = nil) -> Tensor {
         var h = x
         for (i, resnet) in resnets.enumerated() {
             h = resnet(h, timeEmbedding: timeEmbedding)
-            if !attentions.isEmpty { h = attentions[i](h, context: context) }
+            if !attentions.isEmpty { h = attentions[i](h, context: context, attention: attention) }
             skips.append(h)
         }
         if let downsampler {

@@ -15,8 +15,8 @@ public struct UNetMidBlock: Sendable {
                                            linearProjection: c.useLinearProjection)
     }
 
-    public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor) -> Tensor {
-        let h = attention(resnets[0](x, timeEmbedding: timeEmbedding), context: context)
+    public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor, attention accelerator: AttentionAccelerator? = nil) -> Tensor {
+        let h = attention(resnets[0](x, timeEmbedding: timeEmbedding), context: context, attention: accelerator)
         return resnets[1](h, timeEmbedding: timeEmbedding)
     }
 }

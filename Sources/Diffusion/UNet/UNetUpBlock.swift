@@ -29,11 +29,12 @@ public struct UNetUpBlock: Sendable {
 
     /// Runs the block on NHWC `x`, consuming (and releasing) one skip feature per resnet from
     /// the end of `skips`.
-    public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor, skips: inout [Tensor]) -> Tensor {
+    public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor, skips: inout [Tensor],
+                               attention: AttentionAccelerator? = nil) -> Tensor {
         var h = x
         for (i, resnet) in resnets.enumerated() {
             h = resnet(concatLastAxis([h, skips.removeLast()]), timeEmbedding: timeEmbedding)
-            if !attentions.isEmpty { h = attentions[i](h, context: context) }
+            if !attentions.isEmpty { h = attentions[i](h, context: context, attention: attention) }
         }
         if let upsampler { h = conv2d(upsampleNearest2x(h), upsampler) }
         return h

@@ -27,7 +27,7 @@ struct VAEAttentionBlock: Sendable {
             }
             return LinearWeight(weight: weight, bias: try w.tensor("\(legacy ? old : current).bias", shape: [channels]))
         }
-        attention = AttentionLayer(heads: 1,
+        attention = AttentionLayer(name: w.path, heads: 1,
                                    toQ: try projection("to_q", "query"), toK: try projection("to_k", "key"),
                                    toV: try projection("to_v", "value"), toOut: try projection("to_out.0", "proj_attn"))
     }

@@ -1,0 +1,56 @@
+import TensorCore
+
+/// A UNet driven call after call through one batched trajectory under an
+/// `AccelerationSchedule`, holding what the accelerations carry between calls: every attention
+/// layer's cached output and the encoder features (skip connections and mid-block output) for
+/// block skip. Calls marked plain by the schedule take the UNet's own forward unchanged, so with
+/// everything off the result is the plain forward's bit for bit.
+///
+/// Block skip is the encoder-propagation form: a skipping call runs only the up path, on the
+/// cached features, with the current timestep embedding (the current latent does not enter).
+///
+/// One instance serves one trajectory and is used from one thread at a time.
+public final class AcceleratedUNet: @unchecked Sendable {
+    public let unet: UNet2DConditionModel
+    public let schedule: AccelerationSchedule
+    private let attention: AttentionAccelerator
+    private var encoderFeatures: UNetDownFeatures?
+
+    /// `reuseGroups` must partition the batch's rows when batch reuse is on (see
+    /// `BatchReuseGroup.candidateSets`).
+    public init(unet: UNet2DConditionModel, schedule: AccelerationSchedule, reuseGroups: [BatchReuseGroup] = []) {
+        self.unet = unet
+        self.schedule = schedule
+        attention = AttentionAccelerator(call: schedule.call(0), groups: reuseGroups)
+    }
+
+    /// Per reuse group, the attention maps not computed so far because a row used the group
+    /// pivot's map.
+    public var sharedAttentionMaps: [Int] { attention.sharedMaps }
+
+    /// The noise prediction at model call `index` of the trajectory; same contract as the UNet's
+    /// forward with one timestep.
+    public func callAsFunction(_ latents: Tensor, timestep: Double, encoderHiddenStates context: Tensor, call index: Int) throws -> Tensor {
+        let plan = schedule.call(index)
+        if plan.isPlain { return try unet(latents, timesteps: [timestep], encoderHiddenStates: context) }
+        try unet.validate(latents: latents.shape, timesteps: 1, encoderHiddenStates: context.shape)
+        if plan.batchReuse { try checkGroupsPartition(batch: latents.shape[0]) }
+        attention.call = plan
+        let temb = unet.timeEmbedding([timestep], batch: latents.shape[0])
+        let features: UNetDownFeatures
+        if plan.encoder == .reuse, let kept = encoderFeatures {
+            features = kept
+        } else {
+            features = unet.downPath(nchwToNHWC(latents), timeEmbedding: temb, context: context, attention: attention)
+            if plan.encoder != .bypass { encoderFeatures = features }
+        }
+        return nhwcToNCHW(unet.upPath(features, timeEmbedding: temb, context: context, attention: attention))
+    }
+
+    private func checkGroupsPartition(batch: Int) throws {
+        let covered = attention.groups.flatMap { Array($0.rows) }.sorted()
+        guard covered == Array(0..<batch) else {
+            throw UNetError.invalidInput("batch reuse groups must cover rows 0..<\(batch) exactly once, got \(attention.groups.map(\.rows))")
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import CloudServer
+import DeviceClient
+import Diffusion
+import Privacy
+import TensorCore
+import WireProtocol
+
+/// A server backend and a device denoiser in one process: the code both halves of a private
+/// generation run, without the HTTP hop, for benchmarks that cost or compare configurations.
+struct InProcessPair {
+    let backend: ModelBackend
+    let device: DeviceDenoiser
+
+    init(server: ModelSource, device: ModelSource) throws {
+        backend = ModelBackend(models: try ServerModels(source: server))
+        self.device = DeviceDenoiser(models: try DeviceModels(source: device))
+    }
+
+    /// The server half for `set` under `mode` (nil when the mode uses no server).
+    func serve(_ set: CandidateSet, mode: GenerationMode, settings: GenerationSettings, seed: UInt64) async throws -> GenerationResponse? {
+        guard let request = mode.cloudRequest(for: set, seed: seed, settings: settings) else { return nil }
+        return try await backend.generate([request], observer: .none)[0]
+    }
+
+    /// The device half: the real candidate's latent after the remaining steps (all T from
+    /// `seed` when there was no server), and the multiply-adds it took (text encoder and UNet).
+    func finish(_ set: CandidateSet, after response: GenerationResponse?, settings: GenerationSettings, seed: UInt64) throws -> (latent: Tensor, multiplyAdds: Int) {
+        let meter = FLOPMeter(countOnly: FLOPMeter.isCountOnly)
+        let start: DeviceDenoiser.Start = response.map { .handOff($0.extract(candidate: $0.candidateCount == 1 ? 0 : set.realIndex)) } ?? .fresh(seed: seed)
+        let latent = try meter.measure { try device.denoise(prompt: set.prompt, settings: settings, from: start) }
+        return (latent, meter.multiplyAdds)
+    }
+}
