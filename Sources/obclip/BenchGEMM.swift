@@ -100,10 +100,6 @@ struct BenchGEMM: ParsableCommand {
     }
 }
 
-private func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
-}
-
 private func gflops(_ flop: Double, _ seconds: Double) -> String { String(format: "%.1f", flop / seconds / 1e9) }
 
 private func seconds(_ s: Double) -> String { String(format: "%.4f", s) }
