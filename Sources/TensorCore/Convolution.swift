@@ -10,7 +10,7 @@ public final class Conv2dWeight: @unchecked Sendable {
     public let stride: Int
     public let padding: Int
     /// `[kh·kw·in, out]` packed for the GEMM kernel.
-    let packed: PackedMatrix
+    public let packed: PackedMatrix
     public let bias: Tensor?
 
     /// Packs `weight` at `precision` (bias stays f32).

@@ -22,11 +22,17 @@ struct BenchUNet: ParsableCommand {
 
     @OptionGroup var options: ModelBenchOptions
 
+    @Option(help: "Afterwards, run full denoising loops of this many steps (default sampler, guidance 7.5) with fp32 weights and with --precision's, from the same noise and embeddings, and print the relative L2 difference of the final latents.")
+    var latentErrorSteps: Int?
+
     func validate() throws {
         guard UNetConfiguration.preset(named: arch) != nil else {
             throw ValidationError("unknown --arch \(arch); choose one of \(UNetConfiguration.presetNames.joined(separator: ", "))")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
+        if let latentErrorSteps, latentErrorSteps < 1 || options.countOnly {
+            throw ValidationError("--latent-error-steps must be ≥ 1 and cannot be combined with --count-only")
+        }
         guard size >= 64, size % 64 == 0 else { throw ValidationError("--size must be a positive multiple of 64") }
     }
 
@@ -44,5 +50,30 @@ struct BenchUNet: ParsableCommand {
         try options.report(label: "unet \(arch)", batch: batch) {
             _ = try unet(latents, timesteps: [500], encoderHiddenStates: context)
         }
+        if let latentErrorSteps { try reportLatentError(unet, configuration: configuration, context: context, steps: latentErrorSteps) }
+    }
+
+    /// Prints ‖x − x_fp32‖ / ‖x_fp32‖ for the final latents of `steps`-step generations with
+    /// `unet` (weights at --precision) and an fp32 twin with the same random weights.
+    private func reportLatentError(_ unet: UNet2DConditionModel, configuration: UNetConfiguration, context: Tensor, steps: Int) throws {
+        let reference = options.precision == .fp32 ? unet : try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1))
+        let negative = Tensor(shape: context.shape, scalars: (0..<context.count).map { sinf(Float($0) * 0.07) })
+        let settings = DenoisingSettings(steps: steps, latentHeight: size / 8, latentWidth: size / 8)
+        func finalLatents(_ model: UNet2DConditionModel) throws -> (Tensor, Double) {
+            var costs: [PhaseCost] = []
+            return try timed {
+                try Denoiser(unet: model, schedulerConfig: .stableDiffusion15)
+                    .latents(positive: context, negative: negative, settings: settings, costs: &costs)
+            }
+        }
+        let (ours, oursSeconds) = try finalLatents(unet), (theirs, theirsSeconds) = try finalLatents(reference)
+        var difference = 0.0, norm = 0.0
+        for i in 0..<ours.count {
+            let (a, b) = (Double(ours.pointer[i]), Double(theirs.pointer[i]))
+            difference += (a - b) * (a - b)
+            norm += b * b
+        }
+        print("latents after \(steps) steps (\(settings.scheduler.rawValue), guidance \(settings.guidanceScale)): relative L2 \(options.precision.rawValue) vs fp32 "
+              + String(format: "%.3e", (difference / norm).squareRoot()) + " (\(format(oursSeconds)) s vs \(format(theirsSeconds)) s)")
     }
 }
