@@ -13,16 +13,19 @@
 #define OBC_NC 4096
 
 /// The register-tile micro-kernel: `C[mr×nr] = A·B (+ C if load_c) (+ bias[j])` where A is a
-/// packed MR-row panel (`a[p*MR + i]`) and B a packed NR-column panel (`b[p*NR + j]`, in the
-/// kernel's element format) of depth kc. mr ≤ MR and nr ≤ NR select the valid corner of the tile.
-typedef void (*obc_microkernel)(int kc, const float *a, const void *b, float *c, long ldc,
+/// packed MR-row panel (`a[p*MR + i]`) and B a packed NR-column panel (`b[p*NR + j]`) of
+/// depth kc. mr ≤ MR and nr ≤ NR select the valid corner of the tile.
+typedef void (*obc_microkernel)(int kc, const float *a, const float *b, float *c, long ldc,
                                 int mr, int nr, int load_c, const float *bias);
 
-/// The micro-kernel for this CPU whose B panels are in `format` (OBC_F32, OBC_F16, OBC_BF16).
-obc_microkernel obc_select_microkernel(int format);
+/// The micro-kernel for this CPU.
+obc_microkernel obc_select_microkernel(void);
 
 /// Stores n floats in `format` (rounded to nearest even for the half formats).
 void obc_narrow(const float *x, long n, int format, void *dst);
+
+/// Widens n elements stored in `format` to f32 (exact).
+void obc_widen(const void *x, long n, int format, float *dst);
 
 /// The k-blocks `obc_pack_b` splits depth k into: block `index` starts at *k0 and has *kc rows.
 int obc_kblock_count(int k);

@@ -26,8 +26,8 @@ int obc_use_avx2(void);
 #define OBC_MR 6
 #define OBC_NR 16
 
-/// Element formats a packed B operand (a weight) can be stored in. The half formats are widened
-/// to f32 inside the micro-kernel (F16C `vcvtph2ps` for f16, a 16-bit shift for bf16), so they
+/// Element formats a packed B operand (a weight) can be stored in. The GEMM widens half-format
+/// panels to f32 as it streams them (F16C `vcvtph2ps` for f16, a 16-bit shift for bf16), so they
 /// halve weight memory and bandwidth while activations and accumulation stay f32.
 enum {
     OBC_F32 = 0,
