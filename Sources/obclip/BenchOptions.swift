@@ -31,15 +31,17 @@ struct ModelBenchOptions: ParsableArguments {
 
     /// Runs `body` `warmup` times untimed, then `repeats` times under a FLOP meter, and prints
     /// seconds per forward (median, min, max), executed GFLOP (per forward and per image),
-    /// effective GFLOP/s, the process's peak resident memory and, with `--profile`, the time per
+    /// effective GFLOP/s, CPU seconds per forward, the process's peak resident memory and, with `--profile`, the time per
     /// op kind.
     func report(label: String, batch: Int, _ body: () throws -> Void) throws {
         if !countOnly { for _ in 0..<warmup { try body() } }
         let meter = FLOPMeter(countOnly: countOnly, profiling: profile)
         var times: [Double] = []
+        let cpuStart = processCPUSeconds()
         try meter.measure {
             for _ in 0..<repeats { times.append(try timed(body).1) }
         }
+        let cpuPerForward = (processCPUSeconds() - cpuStart) / Double(repeats)
         let gflop = meter.flops / Double(repeats) / 1e9
         let kinds = FLOPMeter.Kind.allCases.map { "\($0.rawValue) \(format(2 * Double(meter.multiplyAdds(of: $0)) / Double(repeats) / 1e9))" }
         if countOnly {
@@ -50,7 +52,7 @@ struct ModelBenchOptions: ParsableArguments {
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         print("\(label): median \(format(median)) s per forward (min \(format(times.first!)), max \(format(times.last!)), \(repeats) timed), "
               + "\(format(gflop)) GFLOP executed (\(format(gflop / Double(batch))) per image), \(format(gflop / median)) GFLOP/s, "
-              + "weights \(precision.rawValue), peak RSS \(format(peakResidentGiB())) GiB [\(kinds.joined(separator: ", "))]")
+              + "CPU \(format(cpuPerForward)) s per forward, weights \(precision.rawValue), peak RSS \(format(peakResidentGiB())) GiB [\(kinds.joined(separator: ", "))]")
         if profile { printProfile(meter, totalSeconds: times.reduce(0, +)) }
     }
 
@@ -79,6 +81,15 @@ func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     let start = DispatchTime.now().uptimeNanoseconds
     let result = try body()
     return (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+/// User + system CPU seconds used so far by all of the process's threads: unlike wall time,
+/// barely affected by other processes competing for the cores.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// The process's peak resident set size so far, in GiB.
