@@ -30,8 +30,9 @@ ARCHS = {
 }
 
 
-def timed(fn, repeat):
-    fn()  # warm-up
+def timed(fn, repeat, warmup):
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -41,9 +42,11 @@ def timed(fn, repeat):
 
 
 def report(name, times):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"torch {name}: median {statistics.median(times):.3f} s  min {min(times):.3f}  max {max(times):.3f}  "
-          f"peak RSS {peak:.0f} MiB  threads {torch.get_num_threads()}", flush=True)
+    """One line in the format of obclip's model benchmarks, which scripts/bench-vs-torch.sh parses."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024)  # KiB on Linux → GiB
+    print(f"torch {name}: median {statistics.median(times):.3f} s per forward (min {min(times):.3f}, "
+          f"max {max(times):.3f}, {len(times)} timed), peak RSS {peak:.3f} GiB, threads {torch.get_num_threads()}",
+          flush=True)
 
 
 def main():
@@ -52,7 +55,8 @@ def main():
     p.add_argument("--arch", default="sd15", choices=sorted(ARCHS))
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--size", type=int, default=512)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3, help="timed forwards")
+    p.add_argument("--warmup", type=int, default=1, help="untimed forwards first")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action="store_true", help="bf16 autocast")
     a = p.parse_args()
@@ -67,21 +71,21 @@ def main():
             x = torch.randn(a.batch, 4, lat, lat)
             c = torch.randn(a.batch, 77, 768)
             t = torch.tensor([500.0] * a.batch)
-            report(f"unet {a.arch} batch {a.batch} size {a.size}", timed(lambda: m(x, t, c).sample, a.repeat))
+            report(f"unet {a.arch} batch {a.batch} size {a.size}", timed(lambda: m(x, t, c).sample, a.repeat, a.warmup))
         elif a.what == "vae":
             from diffusers import AutoencoderKL
             m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
                               down_block_types=["DownEncoderBlock2D"] * 4,
                               up_block_types=["UpDecoderBlock2D"] * 4).eval()
             z = torch.randn(a.batch, 4, a.size // 8, a.size // 8)
-            report(f"vae decode batch {a.batch} size {a.size}", timed(lambda: m.decode(z).sample, a.repeat))
+            report(f"vae decode batch {a.batch} size {a.size}", timed(lambda: m.decode(z).sample, a.repeat, a.warmup))
         else:
             from transformers import CLIPTextConfig, CLIPTextModel
             m = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
                                              num_hidden_layers=12, max_position_embeddings=77,
                                              hidden_act="quick_gelu")).eval()
             ids = torch.randint(0, 49408, (a.batch, 77))
-            report(f"text-encoder batch {a.batch}", timed(lambda: m(ids).last_hidden_state, a.repeat))
+            report(f"text-encoder batch {a.batch}", timed(lambda: m(ids).last_hidden_state, a.repeat, a.warmup))
 
 
 if __name__ == "__main__":

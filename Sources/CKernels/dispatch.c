@@ -7,7 +7,8 @@ static int forced_generic = 0;
 
 static int detect(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // F16C (half-precision weights) came with every AVX2 CPU; require it so one flag covers all.
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
 int obc_use_avx2(void) {

@@ -4,8 +4,8 @@
 #include <string.h>
 
 // BLIS-style GEMM: B is packed once into NR-column panels per k-block (weights are packed at
-// load time), A is packed per (MC×KC) block into MR-row panels in a per-thread buffer, and a
-// MR×NR register-tile micro-kernel runs over the packed panels. The A operand can be an
+// load time, in f32 or a 16-bit format), A is packed per (MC×KC) block into MR-row panels in a
+// per-thread buffer, and a MR×NR register-tile micro-kernel runs over the packed panels. The A operand can be an
 // implicit im2col of an NHWC image, so convolution is the same loop with no im2col buffer.
 
 int obc_kblock_count(int k) { return k <= 0 ? 0 : (k + OBC_KC - 1) / OBC_KC; }
@@ -23,14 +23,17 @@ static int round_up(int x, int to) { return (x + to - 1) / to * to; }
 size_t obc_packed_b_count(int k, int n) { return (size_t)k * (size_t)round_up(n, OBC_NR); }
 
 void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
-                int panel_begin, int panel_end, float *packed) {
+                int panel_begin, int panel_end, int format, void *packed) {
     int npad = round_up(n, OBC_NR);
     int blocks = obc_kblock_count(k);
+    size_t esize = obc_format_size(format);
+    // Each panel is gathered in f32 and then stored in the packed format in one pass.
+    float panel_f32[OBC_KC * OBC_NR];
     for (int blk = 0; blk < blocks; blk++) {
         int k0, kc;
         obc_kblock(k, blk, &k0, &kc);
         for (int panel = panel_begin; panel < panel_end; panel++) {
-            float *dst = packed + (size_t)k0 * npad + (size_t)panel * kc * OBC_NR;
+            float *dst = panel_f32;
             int j0 = panel * OBC_NR, width = n - j0 < OBC_NR ? n - j0 : OBC_NR;
             if (!transposed) {
                 for (int p = 0; p < kc; p++) {
@@ -49,6 +52,8 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
                     for (int p = 0; p < kc; p++) dst[(size_t)p * OBC_NR + j] = src[p];
                 }
             }
+            size_t offset = (size_t)k0 * npad + (size_t)panel * kc * OBC_NR;
+            obc_narrow(panel_f32, (long)kc * OBC_NR, format, (char *)packed + offset * esize);
         }
     }
 }
@@ -192,19 +197,21 @@ static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, float 
 
 // MARK: Driver
 
-static _Thread_local float *a_buffer;
+static _Thread_local float *a_buffer, *b_buffer;
 
-static float *thread_a_buffer(void) {
-    if (!a_buffer) {
+/// A per-thread 64-byte aligned scratch buffer of `count` floats, allocated on first use.
+static float *thread_buffer(float **buffer, size_t count) {
+    if (!*buffer) {
         void *p = NULL;
-        if (posix_memalign(&p, 64, sizeof(float) * (size_t)OBC_MC * OBC_KC) != 0) abort();
-        a_buffer = p;
+        if (posix_memalign(&p, 64, sizeof(float) * count) != 0) abort();
+        *buffer = p;
     }
-    return a_buffer;
+    return *buffer;
 }
 
 void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int k,
-              const float *packed_b, float *c, long ldc, const float *bias, int accumulate) {
+              const void *packed_b, int b_format, float *c, long ldc, const float *bias,
+              int accumulate) {
     if (m0 >= m1 || n0 >= n1) return;
     if (k <= 0) {
         for (int i = m0; i < m1; i++) {
@@ -214,7 +221,12 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
         return;
     }
     obc_microkernel kernel = obc_select_microkernel();
-    float *abuf = thread_a_buffer();
+    float *abuf = thread_buffer(&a_buffer, (size_t)OBC_MC * OBC_KC);
+    // Half-precision panels are widened once per (panel, A block) into an L1-sized f32 buffer
+    // and then reused by all MC/MR micro-kernel calls of the block, so the conversion costs
+    // ~1/24 of what widening inside the micro-kernel would, and the f32 kernel runs unchanged.
+    float *bwide = b_format == OBC_F32 ? NULL : thread_buffer(&b_buffer, (size_t)OBC_KC * OBC_NR);
+    size_t esize = obc_format_size(b_format);
     int npad = round_up(n, OBC_NR);
     int blocks = obc_kblock_count(k);
     for (int jc = n0; jc < n1; jc += OBC_NC) {
@@ -222,7 +234,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
         for (int blk = 0; blk < blocks; blk++) {
             int k0, kc;
             obc_kblock(k, blk, &k0, &kc);
-            const float *bblock = packed_b + (size_t)k0 * npad;
+            const char *bblock = (const char *)packed_b + (size_t)k0 * npad * esize;
             int load_c = blk == 0 ? accumulate : 1;
             const float *blk_bias = blk == 0 ? bias : NULL;
             for (int ic = m0; ic < m1; ic += OBC_MC) {
@@ -230,7 +242,12 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
                 pack_a(a, ic, mc, k0, kc, abuf);
                 for (int jr = jc; jr < jend; jr += OBC_NR) {
                     int nr = jend - jr < OBC_NR ? jend - jr : OBC_NR;
-                    const float *bpanel = bblock + (size_t)(jr / OBC_NR) * kc * OBC_NR;
+                    const void *stored = bblock + (size_t)(jr / OBC_NR) * kc * OBC_NR * esize;
+                    const float *bpanel = stored;
+                    if (bwide) {
+                        obc_widen(stored, (long)kc * OBC_NR, b_format, bwide);
+                        bpanel = bwide;
+                    }
                     for (int ir = 0; ir < mc; ir += OBC_MR) {
                         int mr = mc - ir < OBC_MR ? mc - ir : OBC_MR;
                         kernel(kc, abuf + (size_t)ir * kc, bpanel, c + (size_t)(ic + ir) * ldc + jr,

@@ -21,6 +21,12 @@ typedef void (*obc_microkernel)(int kc, const float *a, const float *b, float *c
 /// The micro-kernel for this CPU.
 obc_microkernel obc_select_microkernel(void);
 
+/// Stores n floats in `format` (rounded to nearest even for the half formats).
+void obc_narrow(const float *x, long n, int format, void *dst);
+
+/// Widens n elements stored in `format` to f32 (exact).
+void obc_widen(const void *x, long n, int format, float *dst);
+
 /// The k-blocks `obc_pack_b` splits depth k into: block `index` starts at *k0 and has *kc rows.
 int obc_kblock_count(int k);
 void obc_kblock(int k, int index, int *k0, int *kc);

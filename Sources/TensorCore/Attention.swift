@@ -19,22 +19,23 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool 
     let d = cq / heads, dv = cv / heads
     let out = Tensor.kernelOutput([b, tq, cv])
     // The full product is counted even when causal, as a dense implementation would perform.
-    FLOPMeter.record(.attention, multiplyAdds: b * heads * tq * tk * (d + dv))
-    if FLOPMeter.isCountOnly || tq == 0 || b == 0 { return out }
-    let scale = 1 / Float(d).squareRoot()
-    // One job per (batch, head) when that keeps every worker busy; otherwise also split the
-    // queries (each job re-packs its head's K and V, which is cheap next to the products).
-    let pairs = b * heads
-    let querySplits = pairs >= 2 * Parallel.threads ? 1
-        : Swift.min((tq + 63) / 64, (2 * Parallel.threads + pairs - 1) / pairs)
-    let (qp, kp, vp, op) = (q.pointer, k.pointer, v.pointer, out.pointer)
-    Parallel.forEach(pairs * querySplits) { job in
-        let pair = job / querySplits, split = job % querySplits
-        let bi = pair / heads, h = pair % heads
-        let lo = tq * split / querySplits, hi = tq * (split + 1) / querySplits
-        obc_attention(qp + bi * tq * cq + h * d, cq, kp + bi * tk * cq + h * d, cq,
-                      vp + bi * tk * cv + h * dv, cv, op + bi * tq * cv + h * dv, cv,
-                      Int32(tk), Int32(d), Int32(dv), Int32(lo), Int32(hi), causal ? 1 : 0, scale)
+    FLOPMeter.run(.attention, multiplyAdds: b * heads * tq * tk * (d + dv)) {
+        if tq == 0 || b == 0 { return }
+        let scale = 1 / Float(d).squareRoot()
+        // One job per (batch, head) when that keeps every worker busy; otherwise also split the
+        // queries (each job re-packs its head's K and V, which is cheap next to the products).
+        let pairs = b * heads
+        let querySplits = pairs >= 2 * Parallel.threads ? 1
+            : Swift.min((tq + 63) / 64, (2 * Parallel.threads + pairs - 1) / pairs)
+        let (qp, kp, vp, op) = (q.pointer, k.pointer, v.pointer, out.pointer)
+        Parallel.forEach(pairs * querySplits) { job in
+            let pair = job / querySplits, split = job % querySplits
+            let bi = pair / heads, h = pair % heads
+            let lo = tq * split / querySplits, hi = tq * (split + 1) / querySplits
+            obc_attention(qp + bi * tq * cq + h * d, cq, kp + bi * tk * cq + h * d, cq,
+                          vp + bi * tk * cv + h * dv, cv, op + bi * tq * cv + h * dv, cv,
+                          Int32(tk), Int32(d), Int32(dv), Int32(lo), Int32(hi), causal ? 1 : 0, scale)
+        }
     }
     return out
 }

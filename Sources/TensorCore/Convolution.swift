@@ -10,10 +10,11 @@ public final class Conv2dWeight: @unchecked Sendable {
     public let stride: Int
     public let padding: Int
     /// `[kh·kw·in, out]` packed for the GEMM kernel.
-    let packed: PackedMatrix
+    public let packed: PackedMatrix
     public let bias: Tensor?
 
-    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
+    /// Packs `weight` at `precision` (bias stays f32).
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, precision: WeightPrecision = .fp32) {
         precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3],
                      "conv weight must be [out, in, k, k], got \(weight.shape)")
         precondition(stride >= 1 && padding >= 0, "conv stride must be ≥ 1 and padding ≥ 0")
@@ -32,7 +33,7 @@ public final class Conv2dWeight: @unchecked Sendable {
             for o in range { obc_transpose(src + o * cin * k * k, cin, k * k, dst + o * k * k * cin) }
         }
         packed = PackedMatrix(reordered.pointer, rows: k * k * cin, columns: cout,
-                              stride: k * k * cin, transposed: true)
+                              stride: k * k * cin, transposed: true, precision: precision)
         self.bias = bias
     }
 
@@ -54,25 +55,25 @@ public func conv2d(_ x: Tensor, _ w: Conv2dWeight) -> Tensor {
     precondition(oh > 0 && ow > 0, "conv2d: input \(h)×\(wd) is smaller than the \(w.kernelSize)×\(w.kernelSize) kernel")
     let cout = w.outChannels, k = w.kernelSize
     let out = Tensor.kernelOutput([n, oh, ow, cout])
-    FLOPMeter.record(.convolution, multiplyAdds: n * oh * ow * cout * cin * k * k)
-    if FLOPMeter.isCountOnly { return out }
-    var source: obc_a_source
-    if k == 1 && w.stride == 1 && w.padding == 0 {
-        source = denseSource(x.pointer, lda: cin)
-    } else {
-        source = obc_a_source()
-        source.kind = 1
-        source.a = UnsafePointer(x.pointer)
-        source.height = Int32(h)
-        source.width = Int32(wd)
-        source.channels = Int32(cin)
-        source.out_height = Int32(oh)
-        source.out_width = Int32(ow)
-        source.kernel = Int32(k)
-        source.stride = Int32(w.stride)
-        source.padding = Int32(w.padding)
+    FLOPMeter.run(.convolution, multiplyAdds: n * oh * ow * cout * cin * k * k) {
+        var source: obc_a_source
+        if k == 1 && w.stride == 1 && w.padding == 0 {
+            source = denseSource(x.pointer, lda: cin)
+        } else {
+            source = obc_a_source()
+            source.kind = 1
+            source.a = UnsafePointer(x.pointer)
+            source.height = Int32(h)
+            source.width = Int32(wd)
+            source.channels = Int32(cin)
+            source.out_height = Int32(oh)
+            source.out_width = Int32(ow)
+            source.kernel = Int32(k)
+            source.stride = Int32(w.stride)
+            source.padding = Int32(w.padding)
+        }
+        runPackedGEMM(source, m: n * oh * ow, b: w.packed, c: out.pointer, ldc: cout,
+                      bias: w.bias?.pointer, accumulate: false)
     }
-    runPackedGEMM(source, m: n * oh * ow, b: w.packed, c: out.pointer, ldc: cout,
-                  bias: w.bias?.pointer, accumulate: false)
     return out
 }

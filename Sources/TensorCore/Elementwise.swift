@@ -7,11 +7,11 @@ let elementwiseChunk = 1 << 15
 /// Applies a C activation to every scalar into a new tensor.
 func activation(_ x: Tensor, _ act: Int32) -> Tensor {
     let out = Tensor.kernelOutput(x.shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: x.count)
-    if FLOPMeter.isCountOnly { return out }
-    let (src, dst) = (x.pointer, out.pointer)
-    Parallel.forChunks(x.count, minimumChunk: elementwiseChunk) { r in
-        obc_activation(src + r.lowerBound, dst + r.lowerBound, r.count, act)
+    FLOPMeter.run(.elementwise, multiplyAdds: x.count) {
+        let (src, dst) = (x.pointer, out.pointer)
+        Parallel.forChunks(x.count, minimumChunk: elementwiseChunk) { r in
+            obc_activation(src + r.lowerBound, dst + r.lowerBound, r.count, act)
+        }
     }
     return out
 }
@@ -32,11 +32,11 @@ public func geglu(_ x: Tensor) -> Tensor {
     var shape = x.shape
     shape[shape.count - 1] = c
     let out = Tensor.kernelOutput(shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: rows * c)
-    if FLOPMeter.isCountOnly { return out }
-    let (src, dst) = (x.pointer, out.pointer)
-    Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
-        obc_geglu(src + r.lowerBound * c2, dst + r.lowerBound * c, r.count, Int32(c))
+    FLOPMeter.run(.elementwise, multiplyAdds: rows * c) {
+        let (src, dst) = (x.pointer, out.pointer)
+        Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+            obc_geglu(src + r.lowerBound * c2, dst + r.lowerBound * c, r.count, Int32(c))
+        }
     }
     return out
 }
@@ -45,11 +45,11 @@ public func geglu(_ x: Tensor) -> Tensor {
 public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
     let out = Tensor.kernelOutput(a.shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: a.count)
-    if FLOPMeter.isCountOnly { return out }
-    let (pa, pb, dst) = (a.pointer, b.pointer, out.pointer)
-    Parallel.forChunks(a.count, minimumChunk: elementwiseChunk) { r in
-        obc_add(pa + r.lowerBound, pb + r.lowerBound, dst + r.lowerBound, r.count)
+    FLOPMeter.run(.elementwise, multiplyAdds: a.count) {
+        let (pa, pb, dst) = (a.pointer, b.pointer, out.pointer)
+        Parallel.forChunks(a.count, minimumChunk: elementwiseChunk) { r in
+            obc_add(pa + r.lowerBound, pb + r.lowerBound, dst + r.lowerBound, r.count)
+        }
     }
     return out
 }
@@ -57,11 +57,11 @@ public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
 /// Elementwise `a·s`.
 public func scale(_ a: Tensor, _ s: Float) -> Tensor {
     let out = Tensor.kernelOutput(a.shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: a.count)
-    if FLOPMeter.isCountOnly { return out }
-    let (src, dst) = (a.pointer, out.pointer)
-    Parallel.forChunks(a.count, minimumChunk: elementwiseChunk) { r in
-        obc_scale(src + r.lowerBound, s, dst + r.lowerBound, r.count)
+    FLOPMeter.run(.elementwise, multiplyAdds: a.count) {
+        let (src, dst) = (a.pointer, out.pointer)
+        Parallel.forChunks(a.count, minimumChunk: elementwiseChunk) { r in
+            obc_scale(src + r.lowerBound, s, dst + r.lowerBound, r.count)
+        }
     }
     return out
 }
@@ -73,16 +73,16 @@ public func addChannelVector(_ x: Tensor, _ v: Tensor) -> Tensor {
     precondition(v.count == n * c, "addChannelVector: vector must be [\(n), \(c)], got \(v.shape)")
     let rowsPerBatch = x.count / Swift.max(n * c, 1)
     let out = Tensor.kernelOutput(x.shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: x.count)
-    if FLOPMeter.isCountOnly { return out }
-    let (src, vec, dst) = (x.pointer, v.pointer, out.pointer)
-    Parallel.forChunks(n * rowsPerBatch, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
-        // Runs of rows that share one batch index use one C call.
-        var row = r.lowerBound
-        while row < r.upperBound {
-            let b = row / rowsPerBatch, end = Swift.min(r.upperBound, (b + 1) * rowsPerBatch)
-            obc_add_row_vector(src + row * c, vec + b * c, dst + row * c, end - row, Int32(c))
-            row = end
+    FLOPMeter.run(.elementwise, multiplyAdds: x.count) {
+        let (src, vec, dst) = (x.pointer, v.pointer, out.pointer)
+        Parallel.forChunks(n * rowsPerBatch, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+            // Runs of rows that share one batch index use one C call.
+            var row = r.lowerBound
+            while row < r.upperBound {
+                let b = row / rowsPerBatch, end = Swift.min(r.upperBound, (b + 1) * rowsPerBatch)
+                obc_add_row_vector(src + row * c, vec + b * c, dst + row * c, end - row, Int32(c))
+                row = end
+            }
         }
     }
     return out

@@ -1,12 +1,14 @@
 import Foundation
 
-/// Counts the multiply-adds executed by kernels, so a run can report the FLOPs it really did.
+/// Counts the multiply-adds executed by kernels, so a run can report the FLOPs it really did,
+/// and optionally the time spent per kind of kernel (a profile).
 ///
-/// Kernels call `FLOPMeter.record` once per call from the calling thread; the meter in effect is
-/// the task-local `FLOPMeter.current`, installed with `measure`. A meter made with
-/// `countOnly: true` makes kernels tally their work without doing the arithmetic (outputs are
-/// allocated and left zero), so whole generation schedules can be costed in seconds through the
-/// same code path that really runs. FLOPs = 2 × multiply-adds.
+/// Kernels account for each call from the calling thread with `FLOPMeter.run` (or `record`);
+/// the meter in effect is the task-local `FLOPMeter.current`, installed with `measure`. A meter
+/// made with `countOnly: true` makes kernels tally their work without doing the arithmetic
+/// (outputs are allocated and left zero), so whole generation schedules can be costed in seconds
+/// through the same code path that really runs. A meter made with `profiling: true` also adds
+/// each call's wall time to its kind; other meters never read the clock. FLOPs = 2 × multiply-adds.
 public final class FLOPMeter: @unchecked Sendable {
     /// What a kernel did, for per-kind reports and profiles.
     public enum Kind: String, CaseIterable, Sendable {
@@ -14,12 +16,18 @@ public final class FLOPMeter: @unchecked Sendable {
     }
 
     public let countOnly: Bool
+    /// Whether kernel calls are timed (see `seconds(of:)`).
+    public let profiling: Bool
     private let lock = NSLock()
     private var macs: [Kind: Int] = [:]
+    private var nanoseconds: [Kind: UInt64] = [:]
 
     @TaskLocal public static var current: FLOPMeter?
 
-    public init(countOnly: Bool = false) { self.countOnly = countOnly }
+    public init(countOnly: Bool = false, profiling: Bool = false) {
+        self.countOnly = countOnly
+        self.profiling = profiling
+    }
 
     /// Runs `body` with this meter installed as `current`.
     public func measure<T>(_ body: () throws -> T) rethrows -> T {
@@ -33,11 +41,32 @@ public final class FLOPMeter: @unchecked Sendable {
     /// True when the kernels in effect should skip arithmetic.
     public static var isCountOnly: Bool { current?.countOnly ?? false }
 
+    /// Records a kernel call's multiply-adds (for kernels whose time need not be attributed).
     public static func record(_ kind: Kind, multiplyAdds: Int) {
-        guard let meter = current else { return }
-        meter.lock.lock()
-        meter.macs[kind, default: 0] += multiplyAdds
-        meter.lock.unlock()
+        current?.add(kind, multiplyAdds: multiplyAdds, nanoseconds: 0)
+    }
+
+    /// Accounts for one kernel call: records its multiply-adds and runs `work` (the arithmetic)
+    /// unless the meter in effect is count-only; a profiling meter also charges `work`'s wall
+    /// time to `kind`. Kernels call this from the calling thread around their whole parallel
+    /// section, so the time is the call's elapsed time on all workers together.
+    public static func run(_ kind: Kind, multiplyAdds: Int, _ work: () -> Void) {
+        guard let meter = current else { return work() }
+        if meter.countOnly { return meter.add(kind, multiplyAdds: multiplyAdds, nanoseconds: 0) }
+        guard meter.profiling else {
+            work()
+            return meter.add(kind, multiplyAdds: multiplyAdds, nanoseconds: 0)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        work()
+        meter.add(kind, multiplyAdds: multiplyAdds, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+    }
+
+    private func add(_ kind: Kind, multiplyAdds: Int, nanoseconds elapsed: UInt64) {
+        lock.lock()
+        macs[kind, default: 0] += multiplyAdds
+        if elapsed > 0 { nanoseconds[kind, default: 0] += elapsed }
+        lock.unlock()
     }
 
     public var multiplyAdds: Int {
@@ -52,7 +81,13 @@ public final class FLOPMeter: @unchecked Sendable {
         return macs[kind] ?? 0
     }
 
+    /// Wall time spent in kernels of `kind` (zero unless `profiling`).
+    public func seconds(of kind: Kind) -> Double {
+        lock.lock(); defer { lock.unlock() }
+        return Double(nanoseconds[kind] ?? 0) / 1e9
+    }
+
     public func reset() {
-        lock.lock(); macs = [:]; lock.unlock()
+        lock.lock(); macs = [:]; nanoseconds = [:]; lock.unlock()
     }
 }

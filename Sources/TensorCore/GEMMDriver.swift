@@ -13,12 +13,12 @@ func runPackedGEMM(_ source: obc_a_source, m: Int, b: PackedMatrix,
     let workers = Parallel.threads
     let mr = Int(OBC_MR), nr = Int(OBC_NR)
     let panels = (n + nr - 1) / nr
-    let packed = UnsafePointer(b.storage.pointer)
+    let (packed, format) = (UnsafeRawPointer(b.storage), b.precision.format)
     var src = source
     let acc: Int32 = accumulate ? 1 : 0
     // Below 2^18 multiply-adds (~0.1 ms on one core) a thread hand-off costs more than it saves.
     if workers <= 1 || m * n * Swift.max(k, 1) < 1 << 18 {
-        obc_gemm(&src, 0, Int32(m), 0, Int32(n), Int32(n), Int32(k), packed, c, ldc, bias, acc)
+        obc_gemm(&src, 0, Int32(m), 0, Int32(n), Int32(n), Int32(k), packed, format, c, ldc, bias, acc)
         return
     }
     let rowTiles = (m + mr - 1) / mr
@@ -28,14 +28,14 @@ func runPackedGEMM(_ source: obc_a_source, m: Int, b: PackedMatrix,
         Parallel.forEach(parts) { p in
             var s = src
             let lo = rowTiles * p / parts * mr, hi = Swift.min(m, rowTiles * (p + 1) / parts * mr)
-            obc_gemm(&s, Int32(lo), Int32(hi), 0, Int32(n), Int32(n), Int32(k), packed, c, ldc, bias, acc)
+            obc_gemm(&s, Int32(lo), Int32(hi), 0, Int32(n), Int32(n), Int32(k), packed, format, c, ldc, bias, acc)
         }
     } else {
         let parts = Swift.min(panels, workers)
         Parallel.forEach(parts) { p in
             var s = src
             let lo = panels * p / parts * nr, hi = Swift.min(n, panels * (p + 1) / parts * nr)
-            obc_gemm(&s, 0, Int32(m), Int32(lo), Int32(hi), Int32(n), Int32(k), packed, c, ldc, bias, acc)
+            obc_gemm(&s, 0, Int32(m), Int32(lo), Int32(hi), Int32(n), Int32(k), packed, format, c, ldc, bias, acc)
         }
     }
 }

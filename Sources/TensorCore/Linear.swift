@@ -8,13 +8,14 @@ public final class LinearWeight: @unchecked Sendable {
     public let packed: PackedMatrix
     public let bias: Tensor?
 
-    public init(weight: Tensor, bias: Tensor?) {
+    /// Packs `weight` at `precision` (bias stays f32).
+    public init(weight: Tensor, bias: Tensor?, precision: WeightPrecision = .fp32) {
         precondition(weight.rank == 2, "linear weight must be 2-D, got \(weight.shape)")
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         if let bias { precondition(bias.count == outFeatures, "bias has \(bias.count) values, expected \(outFeatures)") }
         packed = PackedMatrix(weight.pointer, rows: inFeatures, columns: outFeatures,
-                              stride: inFeatures, transposed: true)
+                              stride: inFeatures, transposed: true, precision: precision)
         self.bias = bias
     }
 }
@@ -36,9 +37,9 @@ public func linear(_ x: Tensor, _ w: LinearWeight) -> Tensor {
 public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                  c: UnsafeMutablePointer<Float>, ldc: Int,
                  bias: UnsafePointer<Float>?, accumulate: Bool) {
-    FLOPMeter.record(.gemm, multiplyAdds: m * b.columns * b.rows)
-    if FLOPMeter.isCountOnly { return }
-    runPackedGEMM(denseSource(a, lda: lda), m: m, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+    FLOPMeter.run(.gemm, multiplyAdds: m * b.columns * b.rows) {
+        runPackedGEMM(denseSource(a, lda: lda), m: m, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+    }
 }
 
 /// `C = A·B (+ bias per column) (+ C if accumulate)`, row-major, f32.
@@ -49,8 +50,8 @@ public func gemm(m: Int, n: Int, k: Int,
                  b: UnsafePointer<Float>, ldb: Int,
                  c: UnsafeMutablePointer<Float>, ldc: Int,
                  bias: UnsafePointer<Float>?, accumulate: Bool) {
-    FLOPMeter.record(.gemm, multiplyAdds: m * n * k)
-    if FLOPMeter.isCountOnly { return }
-    let packed = PackedMatrix(b, rows: k, columns: n, stride: ldb, transposed: false)
-    runPackedGEMM(denseSource(a, lda: lda), m: m, b: packed, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+    FLOPMeter.run(.gemm, multiplyAdds: m * n * k) {
+        let packed = PackedMatrix(b, rows: k, columns: n, stride: ldb, transposed: false)
+        runPackedGEMM(denseSource(a, lda: lda), m: m, b: packed, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+    }
 }

@@ -13,49 +13,50 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, ep
     precondition(weight.count == c && bias.count == c, "groupNorm: affine parameters must have \(c) values")
     let spatial = x.count / Swift.max(n * c, 1), cg = c / groups
     let out = Tensor.kernelOutput(x.shape)
-    FLOPMeter.record(.normalization, multiplyAdds: 3 * x.count)
-    if FLOPMeter.isCountOnly || x.count == 0 { return out }
-    // Per-channel moments, split into row chunks per batch so both workers share the pass.
-    let chunks = Swift.max(1, Swift.min(Parallel.threads * 2, spatial / 64))
-    var partial = [Double](repeating: 0, count: n * chunks * 2 * c)
-    let (src, dst) = (x.pointer, out.pointer)
-    partial.withUnsafeMutableBufferPointer { buf in
-        let moments = buf.baseAddress!
-        Parallel.forEach(n * chunks) { job in
-            let b = job / chunks, ch = job % chunks
-            let lo = spatial * ch / chunks, hi = spatial * (ch + 1) / chunks
-            let slot = moments + job * 2 * c
-            obc_channel_moments(src + (b * spatial + lo) * c, hi - lo, Int32(c), slot, slot + c)
-        }
-    }
-    var mul = [Float](repeating: 0, count: n * c), shift = [Float](repeating: 0, count: n * c)
-    let count = Double(spatial * cg)
-    for b in 0..<n {
-        for g in 0..<groups {
-            var sum = 0.0, sq = 0.0
-            for ch in 0..<chunks {
-                let base = (b * chunks + ch) * 2 * c
-                for j in (g * cg)..<((g + 1) * cg) { sum += partial[base + j]; sq += partial[base + c + j] }
-            }
-            let mean = sum / count
-            let inv = 1 / (Swift.max(sq / count - mean * mean, 0) + Double(eps)).squareRoot()
-            for j in (g * cg)..<((g + 1) * cg) {
-                let w = Double(weight.pointer[j])
-                mul[b * c + j] = Float(inv * w)
-                shift[b * c + j] = Float(Double(bias.pointer[j]) - mean * inv * w)
+    FLOPMeter.run(.normalization, multiplyAdds: 3 * x.count) {
+        if x.count == 0 { return }
+        // Per-channel moments, split into row chunks per batch so both workers share the pass.
+        let chunks = Swift.max(1, Swift.min(Parallel.threads * 2, spatial / 64))
+        var partial = [Double](repeating: 0, count: n * chunks * 2 * c)
+        let (src, dst) = (x.pointer, out.pointer)
+        partial.withUnsafeMutableBufferPointer { buf in
+            let moments = buf.baseAddress!
+            Parallel.forEach(n * chunks) { job in
+                let b = job / chunks, ch = job % chunks
+                let lo = spatial * ch / chunks, hi = spatial * (ch + 1) / chunks
+                let slot = moments + job * 2 * c
+                obc_channel_moments(src + (b * spatial + lo) * c, hi - lo, Int32(c), slot, slot + c)
             }
         }
-    }
-    let act = silu ? Int32(OBC_ACT_SILU) : Int32(OBC_ACT_IDENTITY)
-    mul.withUnsafeBufferPointer { mulBuf in
-        shift.withUnsafeBufferPointer { shiftBuf in
-            let (m, a) = (mulBuf.baseAddress!, shiftBuf.baseAddress!)
-            Parallel.forChunks(n * spatial, minimumChunk: Swift.max(1, elementwiseChunk / c)) { r in
-                var row = r.lowerBound
-                while row < r.upperBound {
-                    let b = row / spatial, end = Swift.min(r.upperBound, (b + 1) * spatial)
-                    obc_affine_rows(src + row * c, m + b * c, a + b * c, dst + row * c, end - row, Int32(c), act)
-                    row = end
+        var mul = [Float](repeating: 0, count: n * c), shift = [Float](repeating: 0, count: n * c)
+        let count = Double(spatial * cg)
+        for b in 0..<n {
+            for g in 0..<groups {
+                var sum = 0.0, sq = 0.0
+                for ch in 0..<chunks {
+                    let base = (b * chunks + ch) * 2 * c
+                    for j in (g * cg)..<((g + 1) * cg) { sum += partial[base + j]; sq += partial[base + c + j] }
+                }
+                let mean = sum / count
+                let inv = 1 / (Swift.max(sq / count - mean * mean, 0) + Double(eps)).squareRoot()
+                for j in (g * cg)..<((g + 1) * cg) {
+                    let w = Double(weight.pointer[j])
+                    mul[b * c + j] = Float(inv * w)
+                    shift[b * c + j] = Float(Double(bias.pointer[j]) - mean * inv * w)
+                }
+            }
+        }
+        let act = silu ? Int32(OBC_ACT_SILU) : Int32(OBC_ACT_IDENTITY)
+        mul.withUnsafeBufferPointer { mulBuf in
+            shift.withUnsafeBufferPointer { shiftBuf in
+                let (m, a) = (mulBuf.baseAddress!, shiftBuf.baseAddress!)
+                Parallel.forChunks(n * spatial, minimumChunk: Swift.max(1, elementwiseChunk / c)) { r in
+                    var row = r.lowerBound
+                    while row < r.upperBound {
+                        let b = row / spatial, end = Swift.min(r.upperBound, (b + 1) * spatial)
+                        obc_affine_rows(src + row * c, m + b * c, a + b * c, dst + row * c, end - row, Int32(c), act)
+                        row = end
+                    }
                 }
             }
         }
@@ -68,11 +69,11 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> 
     let c = x.shape[x.rank - 1], rows = x.count / Swift.max(c, 1)
     precondition(weight.count == c && bias.count == c, "layerNorm: affine parameters must have \(c) values")
     let out = Tensor.kernelOutput(x.shape)
-    FLOPMeter.record(.normalization, multiplyAdds: 3 * x.count)
-    if FLOPMeter.isCountOnly { return out }
-    let (src, dst, w, b) = (x.pointer, out.pointer, weight.pointer, bias.pointer)
-    Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
-        obc_layer_norm(src + r.lowerBound * c, w, b, dst + r.lowerBound * c, r.count, Int32(c), eps)
+    FLOPMeter.run(.normalization, multiplyAdds: 3 * x.count) {
+        let (src, dst, w, b) = (x.pointer, out.pointer, weight.pointer, bias.pointer)
+        Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+            obc_layer_norm(src + r.lowerBound * c, w, b, dst + r.lowerBound * c, r.count, Int32(c), eps)
+        }
     }
     return out
 }
@@ -81,11 +82,11 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float) -> 
 public func softmax(_ x: Tensor) -> Tensor {
     let c = x.shape[x.rank - 1], rows = x.count / Swift.max(c, 1)
     let out = Tensor.kernelOutput(x.shape)
-    FLOPMeter.record(.elementwise, multiplyAdds: 2 * x.count)
-    if FLOPMeter.isCountOnly { return out }
-    let (src, dst) = (x.pointer, out.pointer)
-    Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
-        obc_softmax(src + r.lowerBound * c, dst + r.lowerBound * c, r.count, Int32(c))
+    FLOPMeter.run(.elementwise, multiplyAdds: 2 * x.count) {
+        let (src, dst) = (x.pointer, out.pointer)
+        Parallel.forChunks(rows, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
+            obc_softmax(src + r.lowerBound * c, dst + r.lowerBound * c, r.count, Int32(c))
+        }
     }
     return out
 }

@@ -21,6 +21,9 @@ struct BenchGEMM: ParsableCommand {
     @Option(help: "Timed runs per figure; the best is reported.")
     var `repeat` = 5
 
+    @Option(help: "Also measure obclip with B (and the convolution's weights) packed at this precision, right after f32: f16 or bf16.")
+    var precision = WeightPrecision.fp32
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be ≥ 1") }
@@ -37,13 +40,15 @@ struct BenchGEMM: ParsableCommand {
         let threadCounts = threads.map { [$0] } ?? [1, 2]
         print("obclip kernels: \(KernelDispatch.isa); OpenBLAS: \(blas == nil ? "not installed (libopenblas.so.0 not found)" : "libopenblas.so.0"); best of \(`repeat`) runs")
         print("GEMM C[M×N] = A[M×K]·B[K×N], f32, row-major; obclip's B is pre-packed (as weights are)")
-        print(pad("M×K×N", 18) + pad("threads", 8) + pad("obclip GFLOP/s", 16) + pad("s", 10) + pad("OpenBLAS GFLOP/s", 18) + "s")
+        let half = precision == .fp32 ? nil : precision
+        print(pad("M×K×N", 18) + pad("threads", 8) + pad("obclip GFLOP/s", 16) + pad("s", 10)
+              + (half.map { pad("obclip \($0.rawValue) GFLOP/s", 22) } ?? "") + pad("OpenBLAS GFLOP/s", 18) + "s")
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
         for (m, k, n) in Self.shapes {
             let a = Self.values([m, k], seed: 1), b = Self.values([k, n], seed: 2)
             let c = Tensor(zeros: [m, n])
-            let packed = PackedMatrix(b)
+            let packed = PackedMatrix(b), packedHalf = half.map { PackedMatrix(b, precision: $0) }
             let flop = 2.0 * Double(m * n * k)
             for t in threadCounts {
                 Parallel.threads = t
@@ -51,6 +56,12 @@ struct BenchGEMM: ParsableCommand {
                     gemm(m: m, a: a.pointer, lda: k, b: packed, c: c.pointer, ldc: n, bias: nil, accumulate: false)
                 }
                 var line = pad("\(m)×\(k)×\(n)", 18) + pad("\(t)", 8) + pad(gflops(flop, ours), 16) + pad(seconds(ours), 10)
+                if let packedHalf {
+                    let halfSeconds = best {
+                        gemm(m: m, a: a.pointer, lda: k, b: packedHalf, c: c.pointer, ldc: n, bias: nil, accumulate: false)
+                    }
+                    line += pad(gflops(flop, halfSeconds), 22)
+                }
                 if let blas {
                     blas.setThreads(t)
                     let theirs = best { blas.sgemm(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer) }
@@ -64,12 +75,15 @@ struct BenchGEMM: ParsableCommand {
 
         print("\nconv2d 3×3 pad 1, NHWC 1×64×64×320 → 320 (implicit GEMM)")
         let x = Self.values([1, 64, 64, 320], seed: 3)
-        let conv = Conv2dWeight(weight: Self.values([320, 320, 3, 3], seed: 4, scale: 0.05), bias: Self.values([320], seed: 5))
+        let convWeight = Self.values([320, 320, 3, 3], seed: 4, scale: 0.05), convBias = Self.values([320], seed: 5)
         let convFLOP = 2.0 * Double(64 * 64 * 320 * 320 * 9)
-        for t in threadCounts {
-            Parallel.threads = t
-            let s = best { _ = conv2d(x, conv) }
-            print(pad("  threads \(t)", 18) + pad(gflops(convFLOP, s) + " GFLOP/s", 22) + seconds(s) + " s")
+        for p in [WeightPrecision.fp32] + (half.map { [$0] } ?? []) {
+            let conv = Conv2dWeight(weight: convWeight, bias: convBias, precision: p)
+            for t in threadCounts {
+                Parallel.threads = t
+                let s = best { _ = conv2d(x, conv) }
+                print(pad("  \(p.rawValue) threads \(t)", 18) + pad(gflops(convFLOP, s) + " GFLOP/s", 22) + seconds(s) + " s")
+            }
         }
 
         print("\nattention 4096 queries × 4096 keys, 8 heads, d = 40 (flash-style, effective GFLOP/s)")
@@ -98,10 +112,6 @@ struct BenchGEMM: ParsableCommand {
         let n = shape.reduce(1, *)
         return Tensor(shape: shape, scalars: (0..<n).map { scale * sinf(Float($0 &* 7 &+ seed * 13) * 0.618) })
     }
-}
-
-private func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
 }
 
 private func gflops(_ flop: Double, _ seconds: Double) -> String { String(format: "%.1f", flop / seconds / 1e9) }

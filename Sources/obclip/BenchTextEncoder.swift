@@ -14,25 +14,22 @@ struct BenchTextEncoder: ParsableCommand {
     @Option(help: "Prompts per forward (with classifier-free guidance SD encodes 2 per image).")
     var batch = 1
 
-    @Option(help: "Timed forwards (after building the model and one untimed warm-up); the report gives the mean.")
-    var repeats = 3
-
     @Option(help: "A diffusers model directory whose text_encoder/ to time instead of random ViT-L/14 weights.")
     var model: String?
 
-    @Flag(help: "Only count FLOPs (kernels skip arithmetic).")
-    var countOnly = false
+    @OptionGroup var options: ModelBenchOptions
 
     func validate() throws {
-        guard batch >= 1, repeats >= 1 else { throw ValidationError("--batch and --repeats must be ≥ 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
     }
 
     func run() throws {
         let (encoder, buildSeconds) = try timed { () throws -> CLIPTextModel in
             if let model {
-                return try CLIPTextModel(directory: ModelDirectory(URL(fileURLWithPath: model)).directory(of: .textEncoder))
+                let directory = try ModelDirectory(URL(fileURLWithPath: model)).directory(of: .textEncoder)
+                return try CLIPTextModel(directory: directory, precision: options.precision)
             }
-            return try CLIPTextModel(configuration: .vitL14, weights: .random(seed: 1))
+            return try CLIPTextModel(configuration: .vitL14, weights: .random(seed: 1, precision: options.precision))
         }
         let c = encoder.configuration
         let tokenizer = try CLIPTokenizer.bundled()
@@ -40,8 +37,7 @@ struct BenchTextEncoder: ParsableCommand {
         let ids = Array(repeating: tokenizer.encode(prompt, length: c.maxPositionEmbeddings).map { min($0, c.vocabSize - 1) }, count: batch)
         print("text encoder \(model ?? "ViT-L/14 (random weights)"): \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), "
               + "built in \(format(buildSeconds)) s; batch \(batch) × \(c.maxPositionEmbeddings) tokens, threads \(Parallel.threads)")
-        if !countOnly { _ = try encoder.lastHiddenState(tokenIDs: ids) }
-        try reportForwards(label: "text encoder", batch: batch, repeats: repeats, countOnly: countOnly) {
+        try options.report(label: "text encoder", batch: batch) {
             _ = try encoder.lastHiddenState(tokenIDs: ids)
         }
     }

@@ -17,26 +17,24 @@ struct BenchVAE: ParsableCommand {
     @Option(help: "Output image size in pixels (latents are size/8 square).")
     var size = 512
 
-    @Option(help: "Timed decodes; the report gives the mean.")
-    var repeats = 1
-
-    @Flag(help: "Only count FLOPs (kernels skip arithmetic).")
-    var countOnly = false
+    @OptionGroup var options: ModelBenchOptions
 
     func validate() throws {
-        guard batch >= 1, repeats >= 1 else { throw ValidationError("--batch and --repeats must be ≥ 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
         guard size >= 8, size % 8 == 0 else { throw ValidationError("--size must be a positive multiple of 8") }
     }
 
     func run() throws {
         let configuration = AutoencoderKLConfiguration.sd
-        let (vae, buildSeconds) = try timed { try AutoencoderKL(configuration: configuration, weights: .random(seed: 2)) }
+        let (vae, buildSeconds) = try timed {
+            try AutoencoderKL(configuration: configuration, weights: .random(seed: 2, precision: options.precision))
+        }
         let latentSize = size / 8
         let count = batch * configuration.latentChannels * latentSize * latentSize
         let latents = Tensor(shape: [batch, configuration.latentChannels, latentSize, latentSize],
                              scalars: (0..<count).map { 0.18215 * sinf(Float($0) * 0.37) })
         print("vae decode: built in \(format(buildSeconds)) s; batch \(batch), latents \(latentSize)×\(latentSize) → \(size)×\(size), threads \(Parallel.threads)")
-        try reportForwards(label: "vae decode", batch: batch, repeats: repeats, countOnly: countOnly) {
+        try options.report(label: "vae decode", batch: batch) {
             _ = try vae.decode(latents)
         }
     }

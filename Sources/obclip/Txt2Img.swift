@@ -45,6 +45,9 @@ struct Txt2Img: ParsableCommand {
     @Option(help: "Output PNG path (with --batch > 1, an index is appended before the extension).")
     var output: String
 
+    @Option(help: "Storage of the packed GEMM/convolution weights: \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", ")) (f16/bf16 halve weight memory; activations stay f32).")
+    var precision = WeightPrecision.fp32
+
     @Option(help: "Also save the final latents (before the VAE) as safetensors (tensor \"latents\", NCHW).")
     var latents: String?
 
@@ -69,7 +72,8 @@ struct Txt2Img: ParsableCommand {
         let (width, height) = try parsedSize()
         let progress = ProgressBar()
         progress.message("loading \(model)\(deviceModel.map { " and \($0)" } ?? "")")
-        let pipeline = try StableDiffusionPipeline(model: URL(fileURLWithPath: model), deviceModel: deviceModel.map { URL(fileURLWithPath: $0) })
+        let pipeline = try StableDiffusionPipeline(model: URL(fileURLWithPath: model), deviceModel: deviceModel.map { URL(fileURLWithPath: $0) },
+                                                   precision: precision)
         let settings = DenoisingSettings(steps: steps, scheduler: try SchedulerKind(name: scheduler), guidanceScale: guidance,
                                          seed: seed, switchStep: switchStep)
         let result = try pipeline.generate(prompts: Array(repeating: prompt, count: batch), negativePrompt: negativePrompt,

@@ -47,6 +47,20 @@ final class WeightStoreTests: XCTestCase {
         XCTAssertEqual(norm.weight.scalars, [0, 1])
     }
 
+    func testPrecisionReachesEveryPackedWeightOfTheStore() throws {
+        try write("model.safetensors", ["block.proj.weight": [3, 2], "block.proj.bias": [3],
+                                        "block.conv.weight": [4, 2, 3, 3], "block.conv.bias": [4]])
+        let block = try WeightStore(directory: directory, precision: .f16).scoped("block")
+        XCTAssertEqual(block.precision, .f16, "scoping keeps the precision")
+        XCTAssertEqual(try block.linear("proj", in: 2, out: 3).packed.precision, .f16)
+        XCTAssertEqual(try block.packing(at: .bf16).linear("proj", in: 2, out: 3).packed.precision, .bf16)
+        XCTAssertEqual(try WeightStore(directory: directory).scoped("block").linear("proj", in: 2, out: 3).packed.precision, .fp32)
+        let conv = try block.conv2d("conv", in: 2, out: 4, kernel: 3)
+        XCTAssertEqual(conv.packed.precision, .f16)
+        // Small integers are exact in f16, so the product is unchanged.
+        XCTAssertEqual(linear(Tensor(shape: [1, 2], scalars: [1, 1]), try block.linear("proj", in: 2, out: 3)).scalars, [1, 6, 11])
+    }
+
     func testMissingAndMisshapenTensorsNameFileAndKey() throws {
         try write("model.safetensors", ["a.weight": [2, 2]])
         let file = directory.appendingPathComponent("model.safetensors").path

@@ -17,7 +17,7 @@ const char *obclip_kernel_isa(void);
 /// both paths on one machine; not thread-safe with concurrently running kernels.
 void obclip_force_generic(int on);
 
-/// Nonzero when the AVX2+FMA kernels are in use.
+/// Nonzero when the AVX2+FMA(+F16C) kernels are in use.
 int obc_use_avx2(void);
 
 // MARK: GEMM ------------------------------------------------------------------------------
@@ -26,15 +26,32 @@ int obc_use_avx2(void);
 #define OBC_MR 6
 #define OBC_NR 16
 
-/// Number of floats in a packed B operand of a K×N matrix (N padded up to a multiple of NR).
+/// Element formats a packed B operand (a weight) can be stored in. The GEMM widens half-format
+/// panels to f32 as it streams them (F16C `vcvtph2ps` for f16, a 16-bit shift for bf16), so they
+/// halve weight memory and bandwidth while activations and accumulation stay f32.
+enum {
+    OBC_F32 = 0,
+    OBC_F16 = 1,  // IEEE binary16, rounded to nearest even when packed
+    OBC_BF16 = 2  // bfloat16 (f32's top half), rounded to nearest even when packed
+};
+
+/// Bytes per element of a packed-B format.
+size_t obc_format_size(int format);
+
+/// Number of elements in a packed B operand of a K×N matrix (N padded up to a multiple of NR).
 size_t obc_packed_b_count(int k, int n);
 
 /// Packs row-major B (`b[p*ldb + j]`, K×N) into the panel layout the micro-kernel streams:
-/// K is split into cache blocks, and each block into NR-column panels stored k-major.
+/// K is split into cache blocks, and each block into NR-column panels stored k-major, with
+/// elements in `format` (rounded to nearest even for the half formats).
 /// `transposed` = 1 reads B from its transpose instead (`b[j*ldb + p]`, i.e. an N×K matrix,
 /// as PyTorch stores linear weights). Packs only panels [panel_begin, panel_end).
 void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
-                int panel_begin, int panel_end, float *packed);
+                int panel_begin, int panel_end, int format, void *packed);
+
+/// Rounds n floats to `format` and back (to nearest even), as packing does: the exact values
+/// a half-precision GEMM multiplies by. For tests and error analysis.
+void obc_round_to_format(const float *x, float *y, long n, int format);
 
 /// Where the rows of the A operand come from.
 typedef struct {
@@ -50,10 +67,11 @@ typedef struct {
 } obc_a_source;
 
 /// `C[m0..<m1, n0..<n1] = A·B (+ bias[j]) (+ C if accumulate)`, with B packed by
-/// `obc_pack_b` for the full K×N. `n0` must be a multiple of NR. Uses a per-thread scratch
-/// buffer for packed A, so concurrent calls on disjoint C tiles are safe.
+/// `obc_pack_b` in `b_format` for the full K×N. `n0` must be a multiple of NR. Uses a
+/// per-thread scratch buffer for packed A, so concurrent calls on disjoint C tiles are safe.
 void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int k,
-              const float *packed_b, float *c, long ldc, const float *bias, int accumulate);
+              const void *packed_b, int b_format, float *c, long ldc, const float *bias,
+              int accumulate);
 
 // MARK: Attention -------------------------------------------------------------------------
 

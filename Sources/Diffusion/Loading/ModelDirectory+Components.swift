@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 extension ModelDirectory {
     /// `tokenizer/` if the directory has one, else CLIP's bundled vocabulary (SD1.x models all
@@ -13,15 +14,19 @@ extension ModelDirectory {
         return try SchedulerConfig(contentsOf: directory(of: .scheduler).appendingPathComponent(Component.scheduler.configFileName))
     }
 
-    public func textEncoder() throws -> CLIPTextModel {
-        try CLIPTextModel(directory: directory(of: .textEncoder))
+    // Each component's GEMM and convolution weights are packed at `precision` (see `WeightPrecision`).
+
+    public func textEncoder(precision: WeightPrecision = .fp32) throws -> CLIPTextModel {
+        try CLIPTextModel(directory: directory(of: .textEncoder), precision: precision)
     }
 
-    public func unet() throws -> UNet2DConditionModel {
-        try UNet2DConditionModel(configuration: config(UNetConfiguration.self, of: .unet), weights: weights(of: .unet))
+    public func unet(precision: WeightPrecision = .fp32) throws -> UNet2DConditionModel {
+        try UNet2DConditionModel(configuration: config(UNetConfiguration.self, of: .unet),
+                                 weights: weights(of: .unet).packing(at: precision))
     }
 
-    public func vae() throws -> AutoencoderKL {
-        try AutoencoderKL(configuration: config(AutoencoderKLConfiguration.self, of: .vae), weights: weights(of: .vae))
+    public func vae(precision: WeightPrecision = .fp32) throws -> AutoencoderKL {
+        try AutoencoderKL(configuration: config(AutoencoderKLConfiguration.self, of: .vae),
+                          weights: weights(of: .vae).packing(at: precision))
     }
 }

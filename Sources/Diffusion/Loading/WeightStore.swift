@@ -5,8 +5,9 @@ import TensorCore
 /// Weights of one model component, looked up by checkpoint key.
 ///
 /// Keys are the checkpoint's own (diffusers/transformers names); `scoped` narrows the view to
-/// one sub-module so model code reads like the module tree. F16/BF16 weights are widened to f32
-/// when requested; files stay memory-mapped, so unused tensors cost nothing.
+/// one sub-module so model code reads like the module tree. Tensors read from F16/BF16 files are
+/// widened to f32; the GEMM weights `linear` and `conv2d` build are then packed at `precision`
+/// (f16/bf16 halve their memory). Files stay memory-mapped, so unused tensors cost nothing.
 public struct WeightStore: Sendable {
     private enum Backing: Sendable {
         case files(WeightFiles)
@@ -16,10 +17,13 @@ public struct WeightStore: Sendable {
     private let backing: Backing
     /// Prepended (with a dot) to every key.
     private let prefix: String
+    /// The element format of the packed GEMM weights built from this store.
+    public let precision: WeightPrecision
 
-    private init(backing: Backing, prefix: String) {
+    private init(backing: Backing, prefix: String, precision: WeightPrecision) {
         self.backing = backing
         self.prefix = prefix
+        self.precision = precision
     }
 
     /// All `*.safetensors` of a component directory (e.g. `unet/`); prefers `diffusion_pytorch_model.safetensors`/`model.safetensors`, falls back to the `.fp16.safetensors` variant.
@@ -27,16 +31,17 @@ public struct WeightStore: Sendable {
     /// Precisely: files without a variant infix (`model.safetensors`, or shards such as
     /// `model-00001-of-00002.safetensors`) are used when present, otherwise the `.fp16` variant
     /// files. Keys must be unique across the chosen files.
-    public init(directory: URL) throws {
+    public init(directory: URL, precision: WeightPrecision = .fp32) throws {
         backing = .files(try WeightFiles(directory: directory))
         prefix = ""
+        self.precision = precision
     }
 
     /// Synthesises weights on request (for benchmarks of real architectures without files): deterministic from `seed` and the key; weights ~ N(0, 1/fan_in) scaled so activations stay O(1), norm weights 1, biases 0.
     ///
     /// Such a store `contains` every key, so models take their default (current diffusers) layout.
-    public static func random(seed: UInt64) -> WeightStore {
-        WeightStore(backing: .random(seed: seed), prefix: "")
+    public static func random(seed: UInt64, precision: WeightPrecision = .fp32) -> WeightStore {
+        WeightStore(backing: .random(seed: seed), prefix: "", precision: precision)
     }
 
     /// The scope's checkpoint path (`down_blocks.0.attentions.0`, …; empty at the root): names a
@@ -45,7 +50,12 @@ public struct WeightStore: Sendable {
 
     /// Keys relative to `prefix.`.
     public func scoped(_ prefix: String) -> WeightStore {
-        WeightStore(backing: backing, prefix: qualified(prefix))
+        WeightStore(backing: backing, prefix: qualified(prefix), precision: precision)
+    }
+
+    /// The same weights, packed at another precision.
+    public func packing(at precision: WeightPrecision) -> WeightStore {
+        WeightStore(backing: backing, prefix: prefix, precision: precision)
     }
 
     public func contains(_ key: String) -> Bool {
@@ -88,14 +98,14 @@ public struct WeightStore: Sendable {
     public func linear(_ prefix: String, in: Int, out: Int, bias: Bool = true) throws -> LinearWeight {
         let weight = try tensor(prefix + ".weight", shape: [out, `in`])
         let b = bias ? try tensor(prefix + ".bias", shape: [out]) : nil
-        return LinearWeight(weight: weight, bias: b)
+        return LinearWeight(weight: weight, bias: b, precision: precision)
     }
 
     /// `prefix.weight` [out, in, k, k] and `prefix.bias` [out].
     public func conv2d(_ prefix: String, in: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0) throws -> Conv2dWeight {
         let weight = try tensor(prefix + ".weight", shape: [out, `in`, kernel, kernel])
         let bias = try tensor(prefix + ".bias", shape: [out])
-        return Conv2dWeight(weight: weight, bias: bias, stride: stride, padding: padding)
+        return Conv2dWeight(weight: weight, bias: bias, stride: stride, padding: padding, precision: precision)
     }
 
     /// Norm affine parameters `prefix.weight`/`prefix.bias`, each [channels].

@@ -18,13 +18,14 @@ public struct StableDiffusionPipeline: Sendable {
     }
 
     /// Loads `model` (a diffusers pipeline directory) and, if given, the `unet/` of
-    /// `deviceModel` as the second UNet.
-    public init(model: URL, deviceModel: URL? = nil) throws {
+    /// `deviceModel` as the second UNet, with GEMM and convolution weights packed at `precision`.
+    public init(model: URL, deviceModel: URL? = nil, precision: WeightPrecision = .fp32) throws {
         let directory = try ModelDirectory(model)
-        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(),
-                      denoiser: Denoiser(unet: directory.unet(), secondUNet: deviceModel.map { try ModelDirectory($0).unet() },
+        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(precision: precision),
+                      denoiser: Denoiser(unet: directory.unet(precision: precision),
+                                         secondUNet: deviceModel.map { try ModelDirectory($0).unet(precision: precision) },
                                          schedulerConfig: directory.schedulerConfig()),
-                      vae: directory.vae())
+                      vae: directory.vae(precision: precision))
     }
 
     /// The result of `generate`: NCHW latents before the VAE, NHWC images in [0, 1], and the

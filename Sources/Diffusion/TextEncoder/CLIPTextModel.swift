@@ -24,10 +24,11 @@ public final class CLIPTextModel: Sendable {
         finalNorm = try root.norm("final_layer_norm", channels: c.hiddenSize)
     }
 
-    /// Loads a transformers `text_encoder/` directory (`config.json` + safetensors weights).
-    public convenience init(directory: URL) throws {
+    /// Loads a transformers `text_encoder/` directory (`config.json` + safetensors weights),
+    /// packing its linear weights at `precision`.
+    public convenience init(directory: URL, precision: WeightPrecision = .fp32) throws {
         let configuration = try ModelDirectory.decodeJSON(CLIPTextConfiguration.self, from: directory.appendingPathComponent("config.json"))
-        try self.init(configuration: configuration, weights: WeightStore(directory: directory))
+        try self.init(configuration: configuration, weights: WeightStore(directory: directory, precision: precision))
     }
 
     /// `last_hidden_state`, `[batch, tokens, hidden]`, for equally long id sequences (77 for SD).

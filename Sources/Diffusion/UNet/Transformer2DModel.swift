@@ -25,7 +25,7 @@ public struct Transformer2DModel: Sendable {
     private static func projection(_ w: WeightStore, _ name: String, channels: Int, linear: Bool) throws -> LinearWeight {
         if linear { return try w.linear(name, in: channels, out: channels) }
         let weight = try w.tensor("\(name).weight", shape: [channels, channels, 1, 1]).reshaped([channels, channels])
-        return LinearWeight(weight: weight, bias: try w.tensor("\(name).bias", shape: [channels]))
+        return LinearWeight(weight: weight, bias: try w.tensor("\(name).bias", shape: [channels]), precision: w.precision)
     }
 
     /// `x` NHWC `[b, h, w, c]`, `context` `[b, tokens, contextDimension]`; returns NHWC.

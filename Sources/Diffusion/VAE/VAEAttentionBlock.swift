@@ -25,7 +25,7 @@ struct VAEAttentionBlock: Sendable {
                 guard let conv = try? w.tensor(key, shape: [channels, channels, 1, 1]) else { throw linearShapeError }
                 weight = conv.reshaped([channels, channels])
             }
-            return LinearWeight(weight: weight, bias: try w.tensor("\(legacy ? old : current).bias", shape: [channels]))
+            return LinearWeight(weight: weight, bias: try w.tensor("\(legacy ? old : current).bias", shape: [channels]), precision: w.precision)
         }
         attention = AttentionLayer(name: w.path, heads: 1,
                                    toQ: try projection("to_q", "query"), toK: try projection("to_k", "key"),
