@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "obclip", targets: ["obclip"]),
         .library(name: "Diffusion", targets: ["Diffusion"]),
         .library(name: "Privacy", targets: ["Privacy"]),
+        .library(name: "PortraitWorld", targets: ["PortraitWorld"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,6 +34,9 @@ let package = Package(
         // even in debug builds so the client and the invariant tests stay fast.
         .target(name: "Privacy", resources: [.copy("Resources")], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "WireProtocol", dependencies: ["SafeTensors"]),
+        // Rendering and checking walk every pixel; optimise even in debug builds so the world's
+        // tests and `obclip world` stay fast.
+        .target(name: "PortraitWorld", dependencies: ["TensorCore"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(
             name: "CloudServer",
             dependencies: [
@@ -48,6 +52,7 @@ let package = Package(
             name: "obclip",
             dependencies: [
                 "Diffusion", "Privacy", "TensorCore", "SafeTensors", "WireProtocol", "CloudServer", "DeviceClient",
+                "PortraitWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +60,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], exclude: ["Data"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "SafeTensors"]),
         .testTarget(
             name: "NetworkTests",

@@ -3,7 +3,6 @@ import CloudServer
 import DeviceClient
 import Diffusion
 import Foundation
-import Logging
 import TensorCore
 import WireProtocol
 
@@ -29,13 +28,8 @@ struct BenchModes: AsyncParsableCommand {
         }
         stderr("loading \(pair.model) (server) and \(pair.deviceModel) (device)")
         let device = try DeviceModels(source: ModelSource(argument: pair.deviceModel))
-        var logger = Logger(label: "obclip.bench.server")
-        logger.logLevel = .warning
-        let limits = ServerLimits(maxSide: max(pair.size, ServerLimits().maxSide))
-        let service = try CloudService(backend: ModelBackend(models: ServerModels(source: ModelSource(argument: pair.model))),
-                                       access: AccessPolicy(tokens: []),
-                                       settings: CloudServerSettings(host: "127.0.0.1", port: 0, limits: limits), logger: logger)
-        let server = try await RunningCloudServer.start(service)
+        let server = try await startLoopbackCloudServer(try ServerModels(source: ModelSource(argument: pair.model)),
+                                                        limits: ServerLimits(maxSide: max(pair.size, ServerLimits().maxSide)), logLevel: .warning)
         let generator = HybridGenerator(device: device, cloud: CloudClient(server: URL(string: "http://127.0.0.1:\(server.port)")!))
         var rows: [[String]] = []
         do {

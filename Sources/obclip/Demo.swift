@@ -2,41 +2,45 @@ import ArgumentParser
 import CloudServer
 import DeviceClient
 import Foundation
-import Logging
+import PortraitWorld
 import WireProtocol
 
 /// `obclip demo`: a private generation against an in-process loopback server, showing what
 /// crosses the wire.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a private generation end to end on loopback with bundled tiny models and show what crossed the wire.")
+        abstract: "Run a private generation end to end on loopback with the bundled demo models and show what crossed the wire.")
 
-    @Argument(help: "The prompt (default: a built-in one with sensitive attributes).")
-    var prompt = "a photo of an old Indian woman reading a newspaper in a cafe"
+    @Argument(help: "The prompt (default: a portrait with sensitive attributes, which the demo models can draw).")
+    var prompt = "a portrait of an old woman with glasses in a red shirt, blue background"
 
     @Option(help: "Output PNG path; the JSON report goes next to it.")
     var output = "obclip-demo.png"
 
-    @Option(help: "Image side in pixels (multiple of 64).")
-    var size = 128
+    @Option(help: "Image side in pixels (multiple of 64; the demo models are trained at 64).")
+    var size = 64
+
+    @Option(help: "Directory with demo-server/ and demo-device/ (default: the bundled Models/).")
+    var models: String?
+
+    @Flag(help: "Use the random tiny models instead (noise images, the same protocol).")
+    var tiny = false
+
+    @Option(help: "Seed of the generation (default: fresh from the system CSPRNG, as a user gets).")
+    var seed: UInt64?
 
     func run() async throws {
-        stderr("building the tiny demo models (random weights: the image is noise, the protocol is real)")
-        let models = try TinyModels(seed: 0)
-        var logger = Logger(label: "obclip.demo.server")
-        logger.logLevel = .notice
-        let service = try CloudService(
-            backend: ModelBackend(models: ServerModels(tokenizer: models.tokenizer, textEncoder: models.textEncoder,
-                                                       unet: models.serverUNet, schedulerConfig: models.schedulerConfig)),
-            access: AccessPolicy(tokens: []), settings: CloudServerSettings(host: "127.0.0.1", port: 0), logger: logger)
-        let server = try await RunningCloudServer.start(service)
+        let models = tiny ? try DemoModels.tiny() : try DemoModels.trained(in: models.map { URL(fileURLWithPath: $0) } ?? DemoModels.bundledDirectory)
+        stderr("models: \(models.source)")
+        let server = try await models.startLoopbackServer()
         stderr("server listening on http://127.0.0.1:\(server.port) (loopback only, no tokens)")
 
-        let settings = GenerationSettings(steps: 10, switchStep: 4, scheduler: "dpm++2m", width: size, height: size)
+        let settings = GenerationSettings(steps: 25, switchStep: 10, scheduler: "dpm++2m", guidanceScale: 7.5, width: size, height: size)
         let generator = HybridGenerator(device: models.device, cloud: CloudClient(server: URL(string: "http://127.0.0.1:\(server.port)")!))
         let outcome: HybridGenerator.Outcome
         do {
-            outcome = try await generator.generate(prompt: prompt, mode: .obclip, settings: settings) { stderr("  " + $0) }
+            outcome = try await generator.generate(prompt: prompt, mode: .obclip, settings: settings,
+                                                   seed: seed ?? GenerationSettings.freshSeed()) { stderr("  " + $0) }
         } catch {
             try await server.shutdown()
             throw error
@@ -60,5 +64,10 @@ struct Demo: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print("\nreport:\n" + String(decoding: try encoder.encode(outcome.report), as: UTF8.self))
         try GenerationOutput.write(outcome, to: output)
+        if !tiny, size == PortraitLayout.size {
+            let read = try AttributeChecker.read(RGBImage(outcome.image))
+            print("\nthe attribute checker reads from \(output): \(read.gender.rawValue), \(read.age.rawValue), "
+                  + "\(read.shirt.rawValue) shirt, \(read.background.rawValue) background, accessory \(read.accessory.rawValue)")
+        }
     }
 }
