@@ -5,7 +5,8 @@
 #include "include/ckernels.h"
 
 /// Cache blocking. KC: depth of one packed block (an NR-wide B panel of KC floats is 16 KiB,
-/// half of Zen's 32 KiB L1d, so it stays resident while A streams past). MC: rows of packed A
+/// half of Zen's 32 KiB L1d, so it stays resident while A streams past; the AVX-512 kernel's two
+/// panels, 32 KiB, fit Ice Lake's 48 KiB L1d). MC: rows of packed A
 /// per block (MC×KC floats = 144 KiB, well inside the 512 KiB L2). NC: columns visited per
 /// pass over an A block (KC×NC floats = 4 MiB of B, within the shared 8 MiB L3).
 #define OBC_KC 256
