@@ -110,7 +110,8 @@ void obc_attention(const float *q, long ldq, const float *k, long ldk, const flo
         for (int i = q_begin; i < q_end; i++) memset(out + (size_t)i * ldo, 0, sizeof(float) * dv);
         return;
     }
-    obc_microkernel kernel = obc_select_microkernel();
+    // Every score and output tile is one NR-wide panel, which every micro-kernel accepts.
+    obc_microkernel kernel = obc_select_microkernel().run;
     void (*softmax_panel)(float *, int, int, int, int, float *, float *, float *) =
         obc_use_avx2() ? softmax_panel_avx2 : softmax_panel_generic;
     int key_rows = round_up(key_end, OBC_MR), dv6 = round_up(dv, OBC_MR);

@@ -5,7 +5,8 @@
 #include "include/ckernels.h"
 
 /// Cache blocking. KC: depth of one packed block (an NR-wide B panel of KC floats is 16 KiB,
-/// half of Zen's 32 KiB L1d, so it stays resident while A streams past). MC: rows of packed A
+/// half of Zen's 32 KiB L1d, so it stays resident while A streams past; the AVX-512 kernel's two
+/// panels, 32 KiB, fit Ice Lake's 48 KiB L1d). MC: rows of packed A
 /// per block (MC×KC floats = 144 KiB, well inside the 512 KiB L2). NC: columns visited per
 /// pass over an A block (KC×NC floats = 4 MiB of B, within the shared 8 MiB L3).
 #define OBC_KC 256
@@ -18,8 +19,16 @@
 typedef void (*obc_microkernel)(int kc, const float *a, const float *b, float *c, long ldc,
                                 int mr, int nr, int load_c, const float *bias);
 
-/// The micro-kernel for this CPU.
-obc_microkernel obc_select_microkernel(void);
+/// A micro-kernel and the widest tile it computes in one call. Every kernel accepts nr ≤ NR
+/// (one panel); a kernel with `panels` = 2 also accepts nr ≤ 2·NR, reading columns NR..<2·NR
+/// from the next packed panel, which `obc_pack_b` stores right after (at `b + kc*NR`).
+typedef struct {
+    obc_microkernel run;
+    int panels;
+} obc_microkernel_choice;
+
+/// The micro-kernel for the instruction set in use.
+obc_microkernel_choice obc_select_microkernel(void);
 
 /// Stores n floats in `format` (rounded to nearest even for the half formats).
 void obc_narrow(const float *x, long n, int format, void *dst);

@@ -1,15 +1,35 @@
 import CKernels
 
-/// Which instruction set the C kernels run with, chosen once at run time from the CPU.
-public enum KernelDispatch {
-    /// "avx2" (AVX2 + FMA micro-kernels and vector math) or "generic" (portable C).
-    public static var isa: String { String(cString: obclip_kernel_isa()) }
+/// An instruction-set level of the C kernels; each level includes the ones below it.
+public enum KernelISA: Int32, CaseIterable, Comparable, CustomStringConvertible, Sendable {
+    /// Portable C.
+    case generic = 0
+    /// AVX2 + FMA (+ F16C) micro-kernels and vector math.
+    case avx2 = 1
+    /// AVX-512F GEMM micro-kernel (so also convolution and attention); AVX2 elsewhere.
+    case avx512 = 2
 
-    /// Runs `body` with the portable kernels forced, so tests can check both paths on one
+    public var description: String { String(cString: obclip_isa_name(rawValue)) }
+
+    public static func < (a: KernelISA, b: KernelISA) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Which instruction set the C kernels run with, chosen once at run time from the CPU (and
+/// the `OBCLIP_ISA` environment variable, which caps it so benchmarks can compare paths).
+public enum KernelDispatch {
+    /// The level in use.
+    public static var isa: KernelISA { KernelISA(rawValue: obc_isa()) ?? .generic }
+
+    /// Every level this CPU can run (after the `OBCLIP_ISA` cap), best first.
+    public static var available: [KernelISA] {
+        KernelISA.allCases.filter { $0.rawValue <= obclip_detected_isa() }.reversed()
+    }
+
+    /// Runs `body` with the kernels capped at `isa`, so tests can check every path on one
     /// machine. Not for use while other kernels run concurrently.
-    public static func withPortableKernels<T>(_ body: () throws -> T) rethrows -> T {
-        obclip_force_generic(1)
-        defer { obclip_force_generic(0) }
+    public static func withKernels<T>(_ isa: KernelISA, _ body: () throws -> T) rethrows -> T {
+        obclip_limit_isa(isa.rawValue)
+        defer { obclip_limit_isa(KernelISA.avx512.rawValue) }
         return try body()
     }
 }

@@ -39,10 +39,12 @@ func assertMatches(_ actual: Tensor, _ expected: [Double], tolerance: Double = 1
                              file: file, line: line)
 }
 
-/// Runs `body` on the AVX2 kernels (when the CPU has them) and on the portable kernels.
+/// Runs `body` on every kernel path this CPU has (AVX-512, AVX2, portable), passing its name.
+/// A missing path is reported once per run (KernelDispatchTests skips on it).
 func forEachKernelPath(_ body: (String) throws -> Void) rethrows {
-    try body(KernelDispatch.isa)
-    try KernelDispatch.withPortableKernels { try body("generic") }
+    for isa in KernelDispatch.available {
+        try KernelDispatch.withKernels(isa) { try body(isa.description) }
+    }
 }
 
 /// Runs `body` with `Parallel.threads` set to each count (restoring it afterwards).

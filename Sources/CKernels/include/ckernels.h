@@ -1,23 +1,42 @@
 #ifndef OBCLIP_CKERNELS_H
 #define OBCLIP_CKERNELS_H
 // C kernels for obclip's tensor core. Each entry point picks the best implementation for the
-// running CPU at run time: AVX2+FMA where present, otherwise portable C (which the compiler
-// vectorises with the baseline SSE2). There is deliberately no AVX-512 path: no machine this
-// project is measured on has AVX-512, and an untested path is not shipped.
+// running CPU at run time: the GEMM micro-kernel uses AVX-512F where present, the kernels use
+// AVX2+FMA where present, otherwise portable C (which the compiler vectorises with the baseline
+// SSE2). Nothing depends on compile flags, so one binary runs on every x86-64 machine.
 //
 // Threading is the caller's job: every entry point works on a caller-chosen slice (rows,
 // columns, a head's query range) and is safe to call concurrently on disjoint outputs.
 
 #include <stddef.h>
 
-/// Which instruction set the kernels use on this CPU: "avx2" or "generic".
+/// Instruction-set levels, each including the ones below it. Only the GEMM micro-kernel (and so
+/// convolution and attention) has an AVX-512 path; the other kernels use AVX2 at that level.
+enum {
+    OBC_ISA_GENERIC = 0, // portable C
+    OBC_ISA_AVX2 = 1,    // AVX2 + FMA + F16C
+    OBC_ISA_AVX512 = 2   // the above + AVX-512F
+};
+
+/// The best level this CPU supports, capped by the environment variable `OBCLIP_ISA`
+/// (`generic`, `avx2` or `avx512`; an unknown value is reported on stderr and ignored), so a
+/// benchmark can compare paths on one machine.
+int obclip_detected_isa(void);
+
+/// Caps the level in use at `isa` (OBC_ISA_AVX512 restores detection). For tests that check
+/// every path on one machine; not thread-safe with concurrently running kernels.
+void obclip_limit_isa(int isa);
+
+/// The level in use: the detected one, capped by `obclip_limit_isa`.
+int obc_isa(void);
+
+/// Name of a level: "generic", "avx2" or "avx512".
+const char *obclip_isa_name(int isa);
+
+/// Name of the level in use.
 const char *obclip_kernel_isa(void);
 
-/// Forces the portable kernels (1) or restores run-time detection (0). For tests that check
-/// both paths on one machine; not thread-safe with concurrently running kernels.
-void obclip_force_generic(int on);
-
-/// Nonzero when the AVX2+FMA(+F16C) kernels are in use.
+/// Nonzero when the AVX2+FMA(+F16C) kernels are in use (at the AVX2 or AVX-512 level).
 int obc_use_avx2(void);
 
 // MARK: GEMM ------------------------------------------------------------------------------
