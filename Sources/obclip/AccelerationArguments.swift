@@ -2,19 +2,12 @@ import ArgumentParser
 import Foundation
 import WireProtocol
 
-/// The server-acceleration knobs on the command line (`generate`, `bench fidelity`, `eval`).
+/// The server-acceleration knobs on the command line (`generate`).
 struct AccelerationArguments: ParsableArguments {
     @Option(help: "Server accelerations: a comma-separated subset of reuse, cache, skip; or all, none.")
     var accelerate = "none"
 
-    @Option(name: .customLong("cache-point"), help: "r: first server step served from the attention cache; batch reuse runs before it (default: the method's r for k).")
-    var cachePoint: Int?
-
-    @Option(name: .customLong("skip-point"), help: "s: first server step that skips the down path and mid block (default: the method's s for k).")
-    var skipPoint: Int?
-
-    @Option(name: .customLong("refresh-interval"), help: "Steps between full recomputations of the caches.")
-    var refreshInterval = 5
+    @OptionGroup var points: AccelerationPoints
 
     static let names = ["reuse", "cache", "skip"]
 
@@ -32,6 +25,23 @@ struct AccelerationArguments: ParsableArguments {
             }
             enabled = chosen
         }
+        return points.options(enabling: enabled, switchStep: k)
+    }
+}
+
+/// Where the accelerations start and how often their caches refresh (`generate`, `bench fidelity`).
+struct AccelerationPoints: ParsableArguments {
+    @Option(name: .customLong("cache-point"), help: "r: first server step served from the attention cache; batch reuse runs before it (default: the method's r for k).")
+    var cachePoint: Int?
+
+    @Option(name: .customLong("skip-point"), help: "s: first server step that skips the down path and mid block (default: the method's s for k).")
+    var skipPoint: Int?
+
+    @Option(name: .customLong("refresh-interval"), help: "Steps between full recomputations of the caches.")
+    var refreshInterval = 5
+
+    /// Options with the accelerations named in `enabled` on, at the method's (r, s) for `k` unless given.
+    func options(enabling enabled: Set<String>, switchStep k: Int) -> AccelerationOptions {
         let method = AccelerationOptions.method(switchStep: k)
         return AccelerationOptions(reuse: enabled.contains("reuse"), cache: enabled.contains("cache"), skip: enabled.contains("skip"),
                                    cachePoint: cachePoint ?? method.cachePoint, skipPoint: skipPoint ?? method.skipPoint,

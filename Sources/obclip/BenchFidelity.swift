@@ -18,9 +18,7 @@ struct BenchFidelity: AsyncParsableCommand {
     @OptionGroup var pair: PairOptions
     @Option(help: "Configurations to run after 'off', comma-separated: reuse, cache, skip, cache+skip, all.")
     var configurations = "reuse,cache,skip,cache+skip,all"
-    @Option(name: .customLong("cache-point"), help: "r (default: the method's for k).") var cachePoint: Int?
-    @Option(name: .customLong("skip-point"), help: "s (default: the method's for k).") var skipPoint: Int?
-    @Option(name: .customLong("refresh-interval"), help: "Cache refresh interval.") var refreshInterval = 5
+    @OptionGroup var points: AccelerationPoints
     @Flag(help: "Compare only the server's latents (skip the device steps and the VAE).") var latentsOnly = false
 
     func options(_ name: String) throws -> AccelerationOptions {
@@ -28,10 +26,7 @@ struct BenchFidelity: AsyncParsableCommand {
         guard !parts.isEmpty, Set(parts).isSubset(of: AccelerationArguments.names) else {
             throw ValidationError("unknown configuration '\(name)'; use reuse, cache, skip, combinations with + (cache+skip), or all")
         }
-        let method = AccelerationOptions.method(switchStep: pair.switchStep)
-        return AccelerationOptions(reuse: parts.contains("reuse"), cache: parts.contains("cache"), skip: parts.contains("skip"),
-                                   cachePoint: cachePoint ?? method.cachePoint, skipPoint: skipPoint ?? method.skipPoint,
-                                   refreshInterval: refreshInterval)
+        return points.options(enabling: Set(parts), switchStep: pair.switchStep)
     }
 
     func run() async throws {
@@ -40,7 +35,7 @@ struct BenchFidelity: AsyncParsableCommand {
         let models = try InProcessPair(server: ModelSource(argument: pair.model), device: ModelSource(argument: pair.deviceModel))
         let set = try Obfuscator().obfuscate(pair.prompt)
         print("candidates (N = \(set.candidates.count)): \(set.candidates.joined(separator: " | "))")
-        print("\(pair.model) server + \(pair.deviceModel) device, \(pair.summary), refresh interval \(refreshInterval)")
+        print("\(pair.model) server + \(pair.deviceModel) device, \(pair.summary), refresh interval \(points.refreshInterval)")
         print("configuration | r | s | server s | speed-up | server TFLOP | shared maps | rel L2 latents | rel L2 image")
         // One unmeasured server step first, so the first configuration does not pay for the
         // first touch of every activation buffer.
