@@ -5,11 +5,12 @@
 #include <string.h>
 
 // Flash-style attention computed transposed. For a block of BQ queries and BK keys the GEMM
-// micro-kernel forms Sᵀ = K·Qᵀ (keys as A rows, 16 queries per B panel), the online softmax
-// runs down each 16-query panel with one vector lane per query (no horizontal reductions), and
-// the resulting Pᵀ is already in B-panel layout for the second product Oᵀ += Vᵀ·Pᵀ. Only a
-// BQ×BK tile of scores exists at a time (60 KiB), so 4096×4096 self-attention needs no
-// tokens×tokens buffer.
+// micro-kernel forms Sᵀ = K·Qᵀ (keys as A rows, queries as B columns), the online softmax
+// runs down each 16-query column panel with one vector lane per query (no horizontal
+// reductions), and the resulting Pᵀ is read in place as the B operand of the second product
+// Oᵀ += Vᵀ·Pᵀ. Only a BK×BQ tile of scores exists at a time (60 KiB), so 4096×4096
+// self-attention needs no tokens×tokens buffer. In bf16, Q, K, V and P are rounded to bf16 (k-pair layout) and both
+// products are bf16 dot products accumulated in f32; the softmax stays f32.
 
 #define BQ 64  // queries per block: 4 panels of OBC_NR
 #define BK 240 // keys per block: 40 micro-kernel row panels (a multiple of OBC_MR and of 16)
@@ -27,27 +28,31 @@ static float *grow(float **buffer, size_t *capacity, size_t count) {
     return *buffer;
 }
 
-static _Thread_local float *k_buf, *v_buf, *q_buf, *s_buf, *o_buf;
-static _Thread_local size_t k_cap, v_cap, q_cap, s_cap, o_cap;
+static _Thread_local float *k_buf, *v_buf, *q_buf, *s_buf, *o_buf, *pairs_buf;
+static _Thread_local size_t k_cap, v_cap, q_cap, s_cap, o_cap, pairs_cap;
 
 static int round_up(int x, int to) { return (x + to - 1) / to * to; }
 
-/// Online-softmax step for one 16-query panel of scores `s` (`s[jj*16 + q]`, keys jj < kb,
-/// key index j0 + jj, query index q0 + q): turns the scores into exp(s − new max) in place
-/// (zero where masked), updates the running max `m` and sum `l`, and returns in `correction`
-/// the factor exp(old max − new max) that rescales what was accumulated so far.
-static void softmax_panel_generic(float *s, int kb, int j0, int q0, int causal,
-                                  float *m, float *l, float *correction) {
+/// Online-softmax step for one 16-query panel of raw scores `s` (`s[jj*lds + q]` = q·k, keys
+/// jj < kb, key index j0 + jj, query index q0 + q): turns them into exp(scale·(s − new max)) in
+/// place (zero where masked), updates the running raw max `m` and sum `l`, and returns in
+/// `correction` the factor exp(scale·(old max − new max)) that rescales what was accumulated so
+/// far. Scaling here rather than pre-scaling Q keeps bf16's rounded Q exactly q's rounding.
+typedef void (*softmax_panel_fn)(float *s, long lds, int kb, int j0, int q0, int causal, float *m, float *l,
+                                 float *correction, float scale);
+
+static void softmax_panel_generic(float *s, long lds, int kb, int j0, int q0, int causal,
+                                  float *m, float *l, float *correction, float scale) {
     for (int q = 0; q < OBC_NR; q++) {
         int visible = causal ? q0 + q - j0 + 1 : kb; // keys jj < visible are unmasked
         if (visible > kb) visible = kb;
         float mx = m[q];
-        for (int jj = 0; jj < visible; jj++) mx = s[jj * OBC_NR + q] > mx ? s[jj * OBC_NR + q] : mx;
-        correction[q] = m[q] == -INFINITY ? 0.0f : expf(m[q] - mx);
+        for (int jj = 0; jj < visible; jj++) mx = s[jj * lds + q] > mx ? s[jj * lds + q] : mx;
+        correction[q] = m[q] == -INFINITY ? 0.0f : expf((m[q] - mx) * scale);
         float sum = 0;
         for (int jj = 0; jj < kb; jj++) {
-            float p = jj < visible ? expf(s[jj * OBC_NR + q] - mx) : 0.0f;
-            s[jj * OBC_NR + q] = p;
+            float p = jj < visible ? expf((s[jj * lds + q] - mx) * scale) : 0.0f;
+            s[jj * lds + q] = p;
             sum += p;
         }
         l[q] = l[q] * correction[q] + sum;
@@ -56,8 +61,9 @@ static void softmax_panel_generic(float *s, int kb, int j0, int q0, int causal,
 }
 
 __attribute__((target("avx2,fma")))
-static void softmax_panel_avx2(float *s, int kb, int j0, int q0, int causal,
-                               float *m, float *l, float *correction) {
+static void softmax_panel_avx2(float *s, long lds, int kb, int j0, int q0, int causal,
+                               float *m, float *l, float *correction, float scale) {
+    const __m256 vscale = _mm256_set1_ps(scale);
     const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256 neg_inf = _mm256_set1_ps(-INFINITY);
     __m256 query0 = _mm256_add_ps(lane, _mm256_set1_ps((float)q0));
@@ -65,7 +71,7 @@ static void softmax_panel_avx2(float *s, int kb, int j0, int q0, int causal,
     __m256 old0 = _mm256_loadu_ps(m), old1 = _mm256_loadu_ps(m + 8);
     __m256 mx0 = old0, mx1 = old1;
     for (int jj = 0; jj < kb; jj++) {
-        __m256 s0 = _mm256_loadu_ps(s + jj * OBC_NR), s1 = _mm256_loadu_ps(s + jj * OBC_NR + 8);
+        __m256 s0 = _mm256_loadu_ps(s + jj * lds), s1 = _mm256_loadu_ps(s + jj * lds + 8);
         if (causal) {
             __m256 key = _mm256_set1_ps((float)(j0 + jj));
             s0 = _mm256_blendv_ps(neg_inf, s0, _mm256_cmp_ps(key, query0, _CMP_LE_OQ));
@@ -76,13 +82,13 @@ static void softmax_panel_avx2(float *s, int kb, int j0, int q0, int causal,
     }
     // Lanes with no visible key yet keep max −∞; their exp(−∞ − −∞) is masked to zero.
     __m256 seen0 = _mm256_cmp_ps(old0, neg_inf, _CMP_NEQ_OQ), seen1 = _mm256_cmp_ps(old1, neg_inf, _CMP_NEQ_OQ);
-    __m256 corr0 = _mm256_and_ps(obc_exp8(_mm256_sub_ps(old0, mx0)), seen0);
-    __m256 corr1 = _mm256_and_ps(obc_exp8(_mm256_sub_ps(old1, mx1)), seen1);
+    __m256 corr0 = _mm256_and_ps(obc_exp8(_mm256_mul_ps(_mm256_sub_ps(old0, mx0), vscale)), seen0);
+    __m256 corr1 = _mm256_and_ps(obc_exp8(_mm256_mul_ps(_mm256_sub_ps(old1, mx1), vscale)), seen1);
     __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
     for (int jj = 0; jj < kb; jj++) {
-        float *row = s + jj * OBC_NR;
-        __m256 e0 = obc_exp8(_mm256_sub_ps(_mm256_loadu_ps(row), mx0));
-        __m256 e1 = obc_exp8(_mm256_sub_ps(_mm256_loadu_ps(row + 8), mx1));
+        float *row = s + jj * lds;
+        __m256 e0 = obc_exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(row), mx0), vscale));
+        __m256 e1 = obc_exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(row + 8), mx1), vscale));
         if (causal) {
             __m256 key = _mm256_set1_ps((float)(j0 + jj));
             e0 = _mm256_and_ps(e0, _mm256_cmp_ps(key, query0, _CMP_LE_OQ));
@@ -101,26 +107,85 @@ static void softmax_panel_avx2(float *s, int kb, int j0, int q0, int causal,
     _mm256_storeu_ps(correction + 8, corr1);
 }
 
-void obc_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
-                   float *out, long ldo, int tk, int d, int dv, int q_begin, int q_end,
-                   int causal, float scale) {
-    if (q_begin >= q_end || dv <= 0) return;
-    int key_end = causal ? (tk < q_end ? tk : q_end) : tk;
-    if (key_end <= 0) {
-        for (int i = q_begin; i < q_end; i++) memset(out + (size_t)i * ldo, 0, sizeof(float) * dv);
-        return;
+/// The same step with one zmm per key row: a panel's 16 queries are exactly one vector.
+__attribute__((target("avx512f")))
+static void softmax_panel_avx512(float *s, long lds, int kb, int j0, int q0, int causal,
+                                 float *m, float *l, float *correction, float scale) {
+    const __m512 vscale = _mm512_set1_ps(scale);
+    const __m512 query = _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                       _mm512_set1_ps((float)q0));
+    const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
+    __m512 old = _mm512_loadu_ps(m), mx = old;
+    for (int jj = 0; jj < kb; jj++) {
+        __mmask16 visible = causal ? _mm512_cmp_ps_mask(_mm512_set1_ps((float)(j0 + jj)), query, _CMP_LE_OQ) : 0xFFFF;
+        mx = _mm512_mask_max_ps(mx, visible, mx, _mm512_loadu_ps(s + jj * lds));
     }
-    // Every score and output tile is one NR-wide panel, which every micro-kernel accepts.
-    obc_microkernel kernel = obc_select_microkernel().run;
-    void (*softmax_panel)(float *, int, int, int, int, float *, float *, float *) =
-        obc_use_avx2() ? softmax_panel_avx2 : softmax_panel_generic;
+    // Lanes with no visible key yet keep max −∞; their exp(−∞ − −∞) is masked to zero.
+    __m512 corr = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(old, neg_inf, _CMP_NEQ_OQ), obc_exp16(_mm512_mul_ps(_mm512_sub_ps(old, mx), vscale)));
+    __m512 sum = _mm512_setzero_ps();
+    for (int jj = 0; jj < kb; jj++) {
+        float *row = s + jj * lds;
+        __mmask16 visible = causal ? _mm512_cmp_ps_mask(_mm512_set1_ps((float)(j0 + jj)), query, _CMP_LE_OQ) : 0xFFFF;
+        __m512 e = _mm512_maskz_mov_ps(visible, obc_exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(row), mx), vscale)));
+        _mm512_storeu_ps(row, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    _mm512_storeu_ps(l, _mm512_fmadd_ps(_mm512_loadu_ps(l), corr, sum));
+    _mm512_storeu_ps(m, mx);
+    _mm512_storeu_ps(correction, corr);
+}
+
+/// The kernels one attention call runs with: products, softmax, and how its operands are stored.
+typedef struct {
+    obc_microkernel kernel;
+    int tile_panels; // 16-query panels per micro-kernel call (the kernel's widest tile)
+    softmax_panel_fn softmax_panel;
+    int pairs; // operands packed as bf16 k-pairs for the dot-product kernel
+    int round; // operands rounded to bf16 but kept f32 (bf16 on a CPU without bf16 dot products)
+} attention_kernels;
+
+/// Puts a k-major f32 block (`depth`×`width`) in its final form: bf16 pairs in `pairs_dst`, or
+/// `f32` itself (rounded to bf16, or left as is). Returns the operand.
+static const void *finish_operand(const attention_kernels *ak, float *f32, int depth, int width, uint16_t *pairs_dst) {
+    if (ak->pairs) {
+        obc_pack_pairs_bf16(f32, depth, width, pairs_dst);
+        return pairs_dst;
+    }
+    if (ak->round) obc_round_to_format(f32, f32, (long)depth * width, OBC_BF16);
+    return f32;
+}
+
+/// The whole call, written once and inlined into one wrapper per instruction set so its packing
+/// and rescaling loops are vectorised for the CPU that runs them.
+///
+/// Per block of BQ queries and BK keys: Sᵀ (keys × BQ, row-major) = K·Qᵀ in tiles of 6 keys ×
+/// 32 queries (two Qᵀ panels), the online softmax down each 16-query column panel, then
+/// Oᵀ (dv × BQ) += Vᵀ·Pᵀ in tiles of 6 value channels × 32 queries, reading Pᵀ's rows in place.
+__attribute__((always_inline))
+static inline void attention_body(const attention_kernels *ak, const float *q, long ldq, const float *k, long ldk,
+                                  const float *v, long ldv, float *out, long ldo, int tk, int d, int dv,
+                                  int q_begin, int q_end, int causal, float scale) {
+    int key_end = causal ? (tk < q_end ? tk : q_end) : tk;
     int key_rows = round_up(key_end, OBC_MR), dv6 = round_up(dv, OBC_MR);
+    // Depths as stored: bf16 pairs pad d and each key block to even.
+    int d_stored = ak->pairs ? round_up(d, 2) : d;
     float *ka = grow(&k_buf, &k_cap, (size_t)key_rows * d);
     float *va = grow(&v_buf, &v_cap, (size_t)round_up(key_end, BK) * dv6);
     float *qb = grow(&q_buf, &q_cap, (size_t)BQ * d);
-    float *s = grow(&s_buf, &s_cap, (size_t)BQ * BK);
-    float *o = grow(&o_buf, &o_cap, (size_t)BQ * dv6 + 3 * BQ);
-    float *row_max = o + (size_t)BQ * dv6, *row_sum = row_max + BQ, *correction = row_sum + BQ;
+    float *s = grow(&s_buf, &s_cap, (size_t)BK * BQ);
+    float *o = grow(&o_buf, &o_cap, (size_t)dv6 * BQ + 3 * BQ);
+    float *row_max = o + (size_t)dv6 * BQ, *row_sum = row_max + BQ, *correction = row_sum + BQ;
+    // bf16 pairs of K, Vᵀ, Qᵀ and the probabilities, in one buffer.
+    size_t k_pairs = (size_t)key_rows * d_stored, v_pairs = (size_t)round_up(key_end, BK) * dv6;
+    size_t q_pairs = (size_t)BQ * d_stored, s_pairs = (size_t)BK * BQ;
+    uint16_t *kp = NULL, *vp = NULL, *qp = NULL, *sp = NULL;
+    if (ak->pairs) {
+        kp = (uint16_t *)grow(&pairs_buf, &pairs_cap, (k_pairs + v_pairs + q_pairs + s_pairs) / 2 + 64);
+        vp = kp + k_pairs, qp = vp + v_pairs, sp = qp + q_pairs;
+    }
+    // Strides of the operands as the micro-kernel reads them, in their elements.
+    size_t esize = ak->pairs ? 2 : 4;
+    long row = ak->pairs ? 2 : 1; // B row per k-row (pairs hold two k-rows per row of twice the width)
 
     // K as A panels (6 keys × depth d) and Vᵀ as A panels (6 value channels × depth = the
     // keys of one block), both once per call.
@@ -131,58 +196,107 @@ void obc_attention(const float *q, long ldq, const float *k, long ldk, const flo
             int valid = r + jj < key_end;
             for (int t = 0; t < d; t++) panel[(size_t)t * OBC_MR + jj] = valid ? src[t] : 0.0f;
         }
+        finish_operand(ak, panel, d, OBC_MR, kp + (size_t)r * d_stored);
     }
+    const char *k_panels = ak->pairs ? (const char *)kp : (const char *)ka;
     for (int j0 = 0; j0 < key_end; j0 += BK) {
-        int kb = key_end - j0 < BK ? key_end - j0 : BK;
+        int kb = key_end - j0 < BK ? key_end - j0 : BK, kb_stored = ak->pairs ? round_up(kb, 2) : kb;
         for (int r = 0; r < dv6; r += OBC_MR) {
             float *panel = va + (size_t)j0 * dv6 + (size_t)r * kb;
             for (int jj = 0; jj < kb; jj++) {
                 const float *src = v + (size_t)(j0 + jj) * ldv + r;
                 for (int t = 0; t < OBC_MR; t++) panel[(size_t)jj * OBC_MR + t] = r + t < dv ? src[t] : 0.0f;
             }
+            finish_operand(ak, panel, kb, OBC_MR, vp + (size_t)j0 * dv6 + (size_t)r * kb_stored);
         }
     }
+    const char *v_panels = ak->pairs ? (const char *)vp : (const char *)va;
 
     for (int i0 = q_begin; i0 < q_end; i0 += BQ) {
         int bq = q_end - i0 < BQ ? q_end - i0 : BQ, panels = (bq + OBC_NR - 1) / OBC_NR;
-        // Qᵀ as B panels (depth d × 16 queries), pre-scaled so scores come out divided by √d.
+        // Qᵀ as B panels (depth d × 16 queries), adjacent, so two make one 32-query tile.
         for (int p = 0; p < panels; p++) {
             float *panel = qb + (size_t)p * d * OBC_NR;
             for (int qq = 0; qq < OBC_NR; qq++) {
                 int i = p * OBC_NR + qq;
                 const float *src = q + (size_t)(i0 + i) * ldq;
-                for (int t = 0; t < d; t++) panel[(size_t)t * OBC_NR + qq] = i < bq ? src[t] * scale : 0.0f;
+                for (int t = 0; t < d; t++) panel[(size_t)t * OBC_NR + qq] = i < bq ? src[t] : 0.0f;
             }
+            finish_operand(ak, panel, d, OBC_NR, qp + (size_t)p * d_stored * OBC_NR);
         }
+        const char *q_panels = ak->pairs ? (const char *)qp : (const char *)qb;
+        long q_panel = (long)d_stored * OBC_NR; // elements from one Qᵀ panel to the next
         for (int i = 0; i < BQ; i++) { row_max[i] = -INFINITY; row_sum[i] = 0; }
-        memset(o, 0, sizeof(float) * (size_t)BQ * dv6);
+        memset(o, 0, sizeof(float) * (size_t)dv6 * BQ);
         int visible = causal ? (key_end < i0 + bq ? key_end : i0 + bq) : key_end;
         for (int j0 = 0; j0 < visible; j0 += BK) {
             int kb = visible - j0 < BK ? visible - j0 : BK;
             int kb_packed = key_end - j0 < BK ? key_end - j0 : BK; // depth V's block was packed with
             int kb_rows = round_up(kb, OBC_MR);
-            for (int p = 0; p < panels; p++) {
-                const float *bpanel = qb + (size_t)p * d * OBC_NR;
-                float *sp = s + (size_t)p * BK * OBC_NR;
-                for (int r = 0; r < kb_rows; r += OBC_MR)
-                    kernel(d, ka + (size_t)(j0 + r) * d, bpanel, sp + (size_t)r * OBC_NR, OBC_NR,
-                           OBC_MR, OBC_NR, 0, NULL);
-                softmax_panel(sp, kb, j0, i0 + p * OBC_NR, causal, row_max + p * OBC_NR,
-                              row_sum + p * OBC_NR, correction + p * OBC_NR);
-                float *op = o + (size_t)p * dv6 * OBC_NR;
-                const float *corr = correction + p * OBC_NR;
-                for (int t = 0; t < dv6; t++)
-                    for (int qq = 0; qq < OBC_NR; qq++) op[t * OBC_NR + qq] *= corr[qq];
-                for (int r = 0; r < dv6; r += OBC_MR)
-                    kernel(kb, va + (size_t)j0 * dv6 + (size_t)r * kb_packed, sp, op + (size_t)r * OBC_NR,
-                           OBC_NR, OBC_MR, OBC_NR, 1, NULL);
-            }
+            for (int r = 0; r < kb_rows; r += OBC_MR)
+                for (int p = 0; p < panels; p += ak->tile_panels) {
+                    int nr = (panels - p < ak->tile_panels ? panels - p : ak->tile_panels) * OBC_NR;
+                    ak->kernel(d, k_panels + (size_t)(j0 + r) * d_stored * esize, q_panels + (size_t)p * q_panel * esize,
+                               row * OBC_NR, q_panel, s + (size_t)r * BQ + p * OBC_NR, BQ, NULL, 0, OBC_MR, nr, NULL);
+                }
+            for (int p = 0; p < panels; p++)
+                ak->softmax_panel(s + p * OBC_NR, BQ, kb, j0, i0 + p * OBC_NR, causal, row_max + p * OBC_NR,
+                                  row_sum + p * OBC_NR, correction + p * OBC_NR, scale);
+            // A key block shorter than V's packed depth (causal) gets zero probabilities.
+            for (int jj = kb; jj < kb_packed; jj++) memset(s + (size_t)jj * BQ, 0, sizeof(float) * BQ);
+            const char *probabilities = finish_operand(ak, s, kb_packed, BQ, sp);
+            for (int t = 0; t < dv6; t++)
+                for (int qq = 0; qq < panels * OBC_NR; qq++) o[(size_t)t * BQ + qq] *= correction[qq];
+            int kb_stored = ak->pairs ? round_up(kb_packed, 2) : kb_packed;
+            for (int r = 0; r < dv6; r += OBC_MR)
+                for (int p = 0; p < panels; p += ak->tile_panels) {
+                    int nr = (panels - p < ak->tile_panels ? panels - p : ak->tile_panels) * OBC_NR;
+                    float *op = o + (size_t)r * BQ + p * OBC_NR;
+                    ak->kernel(kb_packed, v_panels + ((size_t)j0 * dv6 + (size_t)r * kb_stored) * esize,
+                               probabilities + (size_t)p * row * OBC_NR * esize, row * BQ, row * OBC_NR,
+                               op, BQ, op, BQ, OBC_MR, nr, NULL);
+                }
         }
         for (int i = 0; i < bq; i++) {
             float inv = 1.0f / row_sum[i];
-            const float *src = o + (size_t)(i / OBC_NR) * dv6 * OBC_NR + i % OBC_NR;
             float *dst = out + (size_t)(i0 + i) * ldo;
-            for (int t = 0; t < dv; t++) dst[t] = src[(size_t)t * OBC_NR] * inv;
+            for (int t = 0; t < dv; t++) dst[t] = o[(size_t)t * BQ + i] * inv;
         }
     }
+}
+
+static void attention_generic(const attention_kernels *ak, const float *q, long ldq, const float *k, long ldk,
+                              const float *v, long ldv, float *out, long ldo, int tk, int d, int dv,
+                              int q_begin, int q_end, int causal, float scale) {
+    attention_body(ak, q, ldq, k, ldk, v, ldv, out, ldo, tk, d, dv, q_begin, q_end, causal, scale);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void attention_avx512(const attention_kernels *ak, const float *q, long ldq, const float *k, long ldk,
+                             const float *v, long ldv, float *out, long ldo, int tk, int d, int dv,
+                             int q_begin, int q_end, int causal, float scale) {
+    attention_body(ak, q, ldq, k, ldk, v, ldv, out, ldo, tk, d, dv, q_begin, q_end, causal, scale);
+}
+
+void obc_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
+                   float *out, long ldo, int tk, int d, int dv, int q_begin, int q_end,
+                   int causal, float scale, int format) {
+    if (q_begin >= q_end || dv <= 0) return;
+    int key_end = causal ? (tk < q_end ? tk : q_end) : tk;
+    if (key_end <= 0) {
+        for (int i = q_begin; i < q_end; i++) memset(out + (size_t)i * ldo, 0, sizeof(float) * dv);
+        return;
+    }
+    int isa = obc_isa(), bf16 = format == OBC_BF16;
+    obc_microkernel_choice f32 = obc_select_microkernel();
+    attention_kernels ak = {
+        .kernel = bf16 && isa >= OBC_ISA_AVX512BF16 ? obc_bf16_microkernel() : f32.run,
+        .tile_panels = bf16 && isa >= OBC_ISA_AVX512BF16 ? 2 : f32.panels,
+        .softmax_panel = isa >= OBC_ISA_AVX512 ? softmax_panel_avx512
+                       : isa >= OBC_ISA_AVX2 ? softmax_panel_avx2 : softmax_panel_generic,
+        .pairs = bf16 && isa >= OBC_ISA_AVX512BF16,
+        .round = bf16 && isa < OBC_ISA_AVX512BF16,
+    };
+    if (isa >= OBC_ISA_AVX512) attention_avx512(&ak, q, ldq, k, ldk, v, ldv, out, ldo, tk, d, dv, q_begin, q_end, causal, scale);
+    else attention_generic(&ak, q, ldq, k, ldk, v, ldv, out, ldo, tk, d, dv, q_begin, q_end, causal, scale);
 }

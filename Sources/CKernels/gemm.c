@@ -12,15 +12,22 @@ int obc_kblock_count(int k) { return k <= 0 ? 0 : (k + OBC_KC - 1) / OBC_KC; }
 
 void obc_kblock(int k, int index, int *k0, int *kc) {
     int blocks = obc_kblock_count(k);
-    // Balanced blocks (320 → 160+160 rather than 256+64) keep every micro-kernel call long.
-    int begin = (int)((long)k * index / blocks), end = (int)((long)k * (index + 1) / blocks);
+    // Balanced blocks (320 → 160+160 rather than 256+64) keep every micro-kernel call long. Blocks
+    // start at even depths so bf16's k-pairs never straddle two blocks.
+    int begin = (int)((long)k * index / blocks) & ~1;
+    int end = index + 1 == blocks ? k : (int)((long)k * (index + 1) / blocks) & ~1;
     *k0 = begin;
     *kc = end - begin;
 }
 
 static int round_up(int x, int to) { return (x + to - 1) / to * to; }
 
-size_t obc_packed_b_count(int k, int n) { return (size_t)k * (size_t)round_up(n, OBC_NR); }
+/// Depth a k-block of `kc` rows occupies in the packed layout of `format` (bf16 pads to pairs).
+static int stored_depth(int kc, int format) { return format == OBC_BF16 ? round_up(kc, 2) : kc; }
+
+size_t obc_packed_b_count(int k, int n, int format) {
+    return (size_t)stored_depth(k, format) * (size_t)round_up(n, OBC_NR);
+}
 
 void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
                 int panel_begin, int panel_end, int format, void *packed) {
@@ -28,10 +35,11 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
     int blocks = obc_kblock_count(k);
     size_t esize = obc_format_size(format);
     // Each panel is gathered in f32 and then stored in the packed format in one pass.
-    float panel_f32[OBC_KC * OBC_NR];
+    float panel_f32[OBC_KC_MAX * OBC_NR];
     for (int blk = 0; blk < blocks; blk++) {
         int k0, kc;
         obc_kblock(k, blk, &k0, &kc);
+        int depth = stored_depth(kc, format);
         for (int panel = panel_begin; panel < panel_end; panel++) {
             float *dst = panel_f32;
             int j0 = panel * OBC_NR, width = n - j0 < OBC_NR ? n - j0 : OBC_NR;
@@ -52,8 +60,10 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
                     for (int p = 0; p < kc; p++) dst[(size_t)p * OBC_NR + j] = src[p];
                 }
             }
-            size_t offset = (size_t)k0 * npad + (size_t)panel * kc * OBC_NR;
-            obc_narrow(panel_f32, (long)kc * OBC_NR, format, (char *)packed + offset * esize);
+            // Block offsets: every block before the last has an even depth, stored as is.
+            char *out = (char *)packed + ((size_t)k0 * npad + (size_t)panel * depth * OBC_NR) * esize;
+            if (format == OBC_BF16) obc_pack_pairs_bf16(panel_f32, kc, OBC_NR, (uint16_t *)out);
+            else obc_narrow(panel_f32, (long)kc * OBC_NR, format, out);
         }
     }
 }
@@ -61,44 +71,50 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
 // MARK: Micro-kernels
 
 /// Writes an accumulated tile (row-major MR×NR in `tile`) into the valid corner of C.
-static void store_tile(const float *tile, float *c, long ldc, int mr, int nr, int load_c,
+static void store_tile(const float *tile, float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
                        const float *bias) {
     for (int i = 0; i < mr; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int j = 0; j < nr; j++) {
             float v = tile[i * OBC_NR + j];
-            if (load_c) v += ci[j];
+            if (c_in) v += c_in[(size_t)i * ldc_in + j];
             if (bias) v += bias[j];
             ci[j] = v;
         }
     }
 }
 
-static void microkernel_generic(int kc, const float *a, const float *b, float *c, long ldc,
-                                int mr, int nr, int load_c, const float *bias) {
+static void microkernel_generic(int kc, const void *a_, const void *b_, long ldb, long b_next,
+                                float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                                const float *bias) {
+    (void)b_next;
+    const float *a = a_, *b = b_;
     float acc[OBC_MR * OBC_NR];
     memset(acc, 0, sizeof acc);
     for (int p = 0; p < kc; p++) {
-        const float *ap = a + (size_t)p * OBC_MR, *bp = b + (size_t)p * OBC_NR;
+        const float *ap = a + (size_t)p * OBC_MR, *bp = b + (size_t)p * ldb;
         for (int i = 0; i < OBC_MR; i++) {
             float ai = ap[i];
             for (int j = 0; j < OBC_NR; j++) acc[i * OBC_NR + j] += ai * bp[j];
         }
     }
-    store_tile(acc, c, ldc, mr, nr, load_c, bias);
+    store_tile(acc, c, ldc, c_in, ldc_in, mr, nr, bias);
 }
 
 __attribute__((target("avx2,fma")))
-static void microkernel_avx2(int kc, const float *a, const float *b, float *c, long ldc,
-                             int mr, int nr, int load_c, const float *bias) {
+static void microkernel_avx2(int kc, const void *a_, const void *b_, long ldb, long b_next,
+                             float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                             const float *bias) {
+    (void)b_next;
+    const float *a = a_, *b = b_;
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    // Start pulling the C tile in now so the final read-modify-write does not stall.
-    for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
+    // Start pulling the addend in now so the final read-modify-write does not stall.
+    if (c_in) for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c_in + (size_t)i * ldc_in), _MM_HINT_T0);
 #pragma clang loop unroll_count(4)
     for (int p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
@@ -110,7 +126,7 @@ static void microkernel_avx2(int kc, const float *a, const float *b, float *c, l
         av = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
         av = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
         a += OBC_MR;
-        b += OBC_NR;
+        b += ldb;
     }
     if (mr == OBC_MR && nr == OBC_NR) {
         __m256 bias0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
@@ -119,9 +135,10 @@ static void microkernel_avx2(int kc, const float *a, const float *b, float *c, l
         {                                                                          \
             float *ci = c + (size_t)(i) * ldc;                                     \
             __m256 x0 = _mm256_add_ps(lo, bias0), x1 = _mm256_add_ps(hi, bias1);   \
-            if (load_c) {                                                          \
-                x0 = _mm256_add_ps(x0, _mm256_loadu_ps(ci));                       \
-                x1 = _mm256_add_ps(x1, _mm256_loadu_ps(ci + 8));                   \
+            if (c_in) {                                                            \
+                const float *ri = c_in + (size_t)(i) * ldc_in;                     \
+                x0 = _mm256_add_ps(x0, _mm256_loadu_ps(ri));                       \
+                x1 = _mm256_add_ps(x1, _mm256_loadu_ps(ri + 8));                   \
             }                                                                      \
             _mm256_storeu_ps(ci, x0);                                              \
             _mm256_storeu_ps(ci + 8, x1);                                          \
@@ -138,29 +155,54 @@ static void microkernel_avx2(int kc, const float *a, const float *b, float *c, l
     _mm256_storeu_ps(tile + 3 * 16, c30); _mm256_storeu_ps(tile + 3 * 16 + 8, c31);
     _mm256_storeu_ps(tile + 4 * 16, c40); _mm256_storeu_ps(tile + 4 * 16 + 8, c41);
     _mm256_storeu_ps(tile + 5 * 16, c50); _mm256_storeu_ps(tile + 5 * 16 + 8, c51);
-    store_tile(tile, c, ldc, mr, nr, load_c, bias);
+    store_tile(tile, c, ldc, c_in, ldc_in, mr, nr, bias);
 }
 
-/// AVX-512F: an MR×2NR tile over two adjacent packed panels (12 zmm accumulators, enough
-/// independent FMA chains to keep both 512-bit FMA ports busy). A one-panel tile (attention's
-/// tiles, GEMM's last column panel) goes to the AVX2 kernel: a zmm version of it measured
-/// ~20% slower in attention. Edges are masked loads and stores, so no tile round-trips
-/// through memory.
+/// Stores the zmm accumulators of an MR×2NR tile (`lo` columns 0..<NR, `hi` NR..<2NR) into the
+/// valid corner of C, adding bias and the addend as asked. Edges are masked loads and stores, so
+/// no tile round-trips through memory.
+__attribute__((target("avx512f"), always_inline))
+static inline void store_tile_avx512(const __m512 lo[OBC_MR], const __m512 hi[OBC_MR], float *c, long ldc,
+                                     const float *c_in, long ldc_in, int mr, int nr, const float *bias) {
+    __mmask16 mlo = nr >= OBC_NR ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    __mmask16 mhi = nr >= 2 * OBC_NR ? 0xFFFF : nr <= OBC_NR ? 0 : (__mmask16)((1u << (nr - OBC_NR)) - 1);
+    __m512 bias0 = bias ? _mm512_maskz_loadu_ps(mlo, bias) : _mm512_setzero_ps();
+    __m512 bias1 = bias ? _mm512_maskz_loadu_ps(mhi, bias + OBC_NR) : _mm512_setzero_ps();
+    // Rows are stored with constant indices so the accumulators stay in registers.
+    for (int i = 0; i < OBC_MR; i++) {
+        if (i >= mr) break;
+        float *ci = c + (size_t)i * ldc;
+        __m512 x0 = _mm512_add_ps(lo[i], bias0), x1 = _mm512_add_ps(hi[i], bias1);
+        if (c_in) {
+            const float *ri = c_in + (size_t)i * ldc_in;
+            x0 = _mm512_add_ps(x0, _mm512_maskz_loadu_ps(mlo, ri));
+            x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(mhi, ri + OBC_NR));
+        }
+        _mm512_mask_storeu_ps(ci, mlo, x0);
+        _mm512_mask_storeu_ps(ci + OBC_NR, mhi, x1);
+    }
+}
+
+/// AVX-512F: an MR×2NR tile over two panels (12 zmm accumulators, enough independent FMA
+/// chains to keep both 512-bit FMA ports busy). A one-panel tile (GEMM's last column panel)
+/// goes to the AVX2 kernel: a zmm version of it measured ~20% slower in attention.
 __attribute__((target("avx512f")))
-static void microkernel_avx512(int kc, const float *a, const float *b, float *c, long ldc,
-                               int mr, int nr, int load_c, const float *bias) {
+static void microkernel_avx512(int kc, const void *a_, const void *b_, long ldb, long b_next,
+                               float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                               const float *bias) {
     if (nr <= OBC_NR) {
-        microkernel_avx2(kc, a, b, c, ldc, mr, nr, load_c, bias);
+        microkernel_avx2(kc, a_, b_, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias);
         return;
     }
+    const float *a = a_, *b = b_;
     __m512 lo[OBC_MR], hi[OBC_MR];
     for (int i = 0; i < OBC_MR; i++) lo[i] = hi[i] = _mm512_setzero_ps();
-    // Start pulling the C tile in now so the final read-modify-write does not stall.
-    for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
-    const float *b_next = b + (size_t)kc * OBC_NR;
+    // Start pulling the addend in now so the final read-modify-write does not stall.
+    if (c_in) for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c_in + (size_t)i * ldc_in), _MM_HINT_T0);
 #pragma clang loop unroll_count(2)
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_loadu_ps(b + (size_t)p * OBC_NR), b1 = _mm512_loadu_ps(b_next + (size_t)p * OBC_NR);
+        const float *bp = b + (size_t)p * ldb;
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + b_next);
         const float *ap = a + (size_t)p * OBC_MR;
         for (int i = 0; i < OBC_MR; i++) {
             __m512 av = _mm512_set1_ps(ap[i]);
@@ -168,25 +210,49 @@ static void microkernel_avx512(int kc, const float *a, const float *b, float *c,
             hi[i] = _mm512_fmadd_ps(av, b1, hi[i]);
         }
     }
-    __mmask16 mhi = nr >= 2 * OBC_NR ? 0xFFFF : (__mmask16)((1u << (nr - OBC_NR)) - 1);
-    __m512 bias0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-    __m512 bias1 = bias ? _mm512_maskz_loadu_ps(mhi, bias + OBC_NR) : _mm512_setzero_ps();
-    // Rows are stored with constant indices so the accumulators stay in registers.
-    for (int i = 0; i < OBC_MR; i++) {
-        if (i >= mr) break;
-        float *ci = c + (size_t)i * ldc;
-        __m512 x0 = _mm512_add_ps(lo[i], bias0), x1 = _mm512_add_ps(hi[i], bias1);
-        if (load_c) {
-            x0 = _mm512_add_ps(x0, _mm512_loadu_ps(ci));
-            x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(mhi, ci + OBC_NR));
-        }
-        _mm512_storeu_ps(ci, x0);
-        _mm512_mask_storeu_ps(ci + OBC_NR, mhi, x1);
-    }
+    store_tile_avx512(lo, hi, c, ldc, c_in, ldc_in, mr, nr, bias);
 }
+
+/// The AVX512-BF16 tile: per k-pair, one `vdpbf16ps` per row and panel multiplies a broadcast
+/// (a[i,p], a[i,p+1]) pair by 16 columns' pairs and adds both exact products into f32 lanes:
+/// 32 multiply-adds per instruction, twice the f32 FMA. `panels` (1 or 2) is a constant at each
+/// call site, so each width compiles to its own loop.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline void bf16_tile(int kc, const uint16_t *a, const uint16_t *b, long ldb, long b_next,
+                             float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                             const float *bias, int panels) {
+    int pairs = (kc + 1) / 2;
+    __m512 lo[OBC_MR], hi[OBC_MR];
+    for (int i = 0; i < OBC_MR; i++) lo[i] = hi[i] = _mm512_setzero_ps();
+    if (c_in) for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c_in + (size_t)i * ldc_in), _MM_HINT_T0);
+    const uint32_t *ap = (const uint32_t *)a;
+#pragma clang loop unroll_count(2)
+    for (int p = 0; p < pairs; p++) {
+        const uint16_t *bp = b + (size_t)p * ldb;
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
+        __m512bh b1 = panels == 2 ? (__m512bh)_mm512_loadu_si512(bp + b_next) : b0;
+        for (int i = 0; i < OBC_MR; i++) {
+            __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[(size_t)p * OBC_MR + i]);
+            lo[i] = _mm512_dpbf16_ps(lo[i], av, b0);
+            if (panels == 2) hi[i] = _mm512_dpbf16_ps(hi[i], av, b1);
+        }
+    }
+    store_tile_avx512(lo, hi, c, ldc, c_in, ldc_in, mr, nr, bias);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void microkernel_avx512bf16(int kc, const void *a, const void *b, long ldb, long b_next,
+                                   float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                                   const float *bias) {
+    if (nr <= OBC_NR) bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 1);
+    else bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 2);
+}
+
+obc_microkernel obc_bf16_microkernel(void) { return microkernel_avx512bf16; }
 
 obc_microkernel_choice obc_select_microkernel(void) {
     switch (obc_isa()) {
+    case OBC_ISA_AVX512BF16:
     case OBC_ISA_AVX512: return (obc_microkernel_choice){microkernel_avx512, 2};
     case OBC_ISA_AVX2: return (obc_microkernel_choice){microkernel_avx2, 1};
     default: return (obc_microkernel_choice){microkernel_generic, 1};
@@ -196,10 +262,15 @@ obc_microkernel_choice obc_select_microkernel(void) {
 // MARK: Packing A
 
 /// Source of zeros for padded rows and convolution taps that fall outside the image.
-static const float zero_row[OBC_KC];
+static const float zero_row[OBC_KC_MAX];
 
-/// Interleaves `len` values from each of MR row pointers into a packed panel (`dst[p*MR + i]`).
-static void interleave_rows(const float *const rows[OBC_MR], int len, float *dst) {
+/// Interleaves `len` values from each of MR row pointers into a packed panel: f32
+/// (`dst[p*MR + i]`) or, for the bf16 kernel, bf16 k-pairs (`dst[(p/2)*2*MR + 2*i + p%2]`, len
+/// even). Either way the values of depth p start at element p·MR.
+typedef void (*interleave_fn)(const float *const rows[OBC_MR], int len, void *dst);
+
+static void interleave_rows_generic(const float *const rows[OBC_MR], int len, void *dst_) {
+    float *dst = dst_;
     const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
     for (int p = 0; p < len; p++) {
         float *d = dst + (size_t)p * OBC_MR;
@@ -207,16 +278,77 @@ static void interleave_rows(const float *const rows[OBC_MR], int len, float *dst
     }
 }
 
-/// Packs rows [i0, i0+mc) × depth [k0, k0+kc) of A into MR-row panels.
-static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, float *dst) {
+/// Transposes 8 rows of 8 lanes into 8 columns (`c[j]` = lane j of every row).
+__attribute__((target("avx2"), always_inline))
+static inline void transpose8x8(const __m256 r[8], __m256 c[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    c[0] = _mm256_permute2f128_ps(u0, u4, 0x20); c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    c[2] = _mm256_permute2f128_ps(u2, u6, 0x20); c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    c[4] = _mm256_permute2f128_ps(u0, u4, 0x31); c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    c[6] = _mm256_permute2f128_ps(u2, u6, 0x31); c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/// 8 depths at a time: 6 rows (and 2 zero rows) transposed in registers, each column's 6 values
+/// stored with its 2 zero lanes overhanging.
+__attribute__((target("avx2")))
+static void interleave_rows_avx2(const float *const rows[OBC_MR], int len, void *dst_) {
+    float *dst = dst_;
+    int p = 0;
+    for (; p + 8 <= len; p += 8) {
+        __m256 r[8], c[8];
+        for (int i = 0; i < OBC_MR; i++) r[i] = _mm256_loadu_ps(rows[i] + p);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8x8(r, c);
+        // In increasing order, each full store's last two lanes are overwritten by the next one's
+        // (the buffer has two floats of slack for the last): AMD's vmaskmovps stores are slow.
+        for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(p + j) * OBC_MR, c[j]);
+    }
+    if (p < len) {
+        const float *tail[OBC_MR];
+        for (int i = 0; i < OBC_MR; i++) tail[i] = rows[i] + p;
+        interleave_rows_generic(tail, len - p, dst + (size_t)p * OBC_MR);
+    }
+}
+
+/// The bf16 form: each row's 16 depths become 8 k-pairs (32-bit lanes) by `vcvtneps2bf16`, and
+/// the same 8×8 transpose of 32-bit lanes interleaves the rows.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void interleave_rows_pairs(const float *const rows[OBC_MR], int len, void *dst_) {
+    uint16_t *dst = dst_;
+    int p = 0;
+    for (; p + 16 <= len; p += 16) {
+        __m256 r[8], c[8];
+        for (int i = 0; i < OBC_MR; i++) r[i] = (__m256)_mm512_cvtneps_pbh(_mm512_loadu_ps(rows[i] + p));
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8x8(r, c);
+        for (int j = 0; j < 8; j++) _mm256_mask_storeu_ps((float *)(dst + (size_t)(p + 2 * j) * OBC_MR), 0x3F, c[j]);
+    }
+    for (; p < len; p += 2) {
+        float pair[2 * OBC_MR];
+        for (int i = 0; i < OBC_MR; i++) { pair[i] = rows[i][p]; pair[OBC_MR + i] = rows[i][p + 1]; }
+        obc_pack_pairs_bf16(pair, 2, OBC_MR, dst + (size_t)p * OBC_MR);
+    }
+}
+
+/// Packs rows [i0, i0+mc) × depth [k0, k0+kc) of A into MR-row panels of `depth` (kc, or kc
+/// rounded up to pairs) depths each, with `interleave` choosing the element layout.
+static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, int depth, interleave_fn interleave,
+                   size_t esize, void *dst) {
     const float *rows[OBC_MR];
     for (int r = 0; r < mc; r += OBC_MR) {
         int valid = mc - r < OBC_MR ? mc - r : OBC_MR;
-        float *panel = dst + (size_t)r * kc;
+        char *panel = (char *)dst + (size_t)r * depth * esize;
         if (s->kind == 0) {
             for (int ii = 0; ii < OBC_MR; ii++)
                 rows[ii] = ii < valid ? s->a + (size_t)(i0 + r + ii) * s->lda + k0 : zero_row;
-            interleave_rows(rows, kc, panel);
+            interleave(rows, kc, panel);
             continue;
         }
         // Implicit im2col: depth index = (ky·kernel + kx)·channels + c. Split [k0, k0+kc) at tap
@@ -237,7 +369,7 @@ static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, float 
                 if (iy < 0 || iy >= s->height || ix < 0 || ix >= s->width) continue;
                 rows[ii] = s->a + (((size_t)image * s->height + iy) * s->width + ix) * cin + c0;
             }
-            interleave_rows(rows, len, panel + (size_t)(k - k0) * OBC_MR);
+            interleave(rows, len, panel + (size_t)(k - k0) * OBC_MR * esize);
             k += len;
         }
     }
@@ -246,35 +378,39 @@ static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, float 
 // MARK: Driver
 
 static _Thread_local float *a_buffer, *b_buffer;
+static _Thread_local uint16_t *a_pairs_buffer;
 
-/// A per-thread 64-byte aligned scratch buffer of `count` floats, allocated on first use.
-static float *thread_buffer(float **buffer, size_t count) {
-    if (!*buffer) {
-        void *p = NULL;
-        if (posix_memalign(&p, 64, sizeof(float) * count) != 0) abort();
-        *buffer = p;
-    }
-    return *buffer;
+/// A per-thread 64-byte aligned scratch buffer of `bytes`, allocated on first use.
+static void *thread_buffer(void *buffer, size_t bytes) {
+    void **slot = buffer;
+    if (!*slot && posix_memalign(slot, 64, bytes) != 0) abort();
+    return *slot;
 }
 
 void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int k,
               const void *packed_b, int b_format, float *c, long ldc, const float *bias,
-              int accumulate) {
+              const float *addend, long ld_addend) {
     if (m0 >= m1 || n0 >= n1) return;
     if (k <= 0) {
         for (int i = m0; i < m1; i++) {
             float *ci = c + (size_t)i * ldc;
-            for (int j = n0; j < n1; j++) ci[j] = (accumulate ? ci[j] : 0) + (bias ? bias[j] : 0);
+            const float *ri = addend ? addend + (size_t)i * ld_addend : NULL;
+            for (int j = n0; j < n1; j++) ci[j] = (ri ? ri[j] : 0) + (bias ? bias[j] : 0);
         }
         return;
     }
-    obc_microkernel_choice kernel = obc_select_microkernel();
+    // bf16 operands run on the dot-product kernel where the CPU has one; elsewhere A is rounded
+    // to bf16 in place and B's pairs are widened, so the f32 kernel forms the same products.
+    int dot = b_format == OBC_BF16 && obc_isa() >= OBC_ISA_AVX512BF16;
+    obc_microkernel_choice kernel = dot ? (obc_microkernel_choice){obc_bf16_microkernel(), 2} : obc_select_microkernel();
     int width = kernel.panels * OBC_NR;
-    float *abuf = thread_buffer(&a_buffer, (size_t)OBC_MC * OBC_KC);
+    interleave_fn interleave = obc_use_avx2() ? interleave_rows_avx2 : interleave_rows_generic;
+    float *abuf = thread_buffer(&a_buffer, sizeof(float) * (OBC_MC * OBC_KC_MAX + 2));
+    uint16_t *apairs = dot ? thread_buffer(&a_pairs_buffer, sizeof(uint16_t) * OBC_MC * OBC_KC_MAX) : NULL;
     // Half-precision panels are widened once per (panel, A block) into an L1-sized f32 buffer
     // and then reused by all MC/MR micro-kernel calls of the block, so the conversion costs
     // ~1/24 of what widening inside the micro-kernel would, and the f32 kernel runs unchanged.
-    float *bwide = b_format == OBC_F32 ? NULL : thread_buffer(&b_buffer, (size_t)OBC_KC * 2 * OBC_NR);
+    float *bwide = b_format == OBC_F32 || dot ? NULL : thread_buffer(&b_buffer, sizeof(float) * OBC_KC_MAX * 2 * OBC_NR);
     size_t esize = obc_format_size(b_format);
     int npad = round_up(n, OBC_NR);
     int blocks = obc_kblock_count(k);
@@ -283,26 +419,53 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
         for (int blk = 0; blk < blocks; blk++) {
             int k0, kc;
             obc_kblock(k, blk, &k0, &kc);
+            int depth = stored_depth(kc, b_format);
+            // A packs straight into k-pairs when no pair straddles a convolution tap or the end.
+            int pairs_direct = kc % 2 == 0 && (a->kind == 0 || a->channels % 2 == 0);
             const char *bblock = (const char *)packed_b + (size_t)k0 * npad * esize;
-            int load_c = blk == 0 ? accumulate : 1;
-            const float *blk_bias = blk == 0 ? bias : NULL;
+            // The first k-block adds bias and addend; later ones accumulate onto C.
+            const float *blk_bias = blk == 0 ? bias : NULL, *blk_in = blk == 0 ? addend : c;
+            long blk_ld = blk == 0 ? ld_addend : ldc;
             for (int ic = m0; ic < m1; ic += OBC_MC) {
                 int mc = m1 - ic < OBC_MC ? m1 - ic : OBC_MC;
-                pack_a(a, ic, mc, k0, kc, abuf);
+                if (dot && pairs_direct) {
+                    pack_a(a, ic, mc, k0, kc, depth, interleave_rows_pairs, sizeof(uint16_t), apairs);
+                } else {
+                    pack_a(a, ic, mc, k0, kc, kc, interleave, sizeof(float), abuf);
+                    if (dot) {
+                        for (int ir = 0; ir < mc; ir += OBC_MR)
+                            obc_pack_pairs_bf16(abuf + (size_t)ir * kc, kc, OBC_MR, apairs + (size_t)ir * depth);
+                    } else if (b_format == OBC_BF16) {
+                        obc_round_to_format(abuf, abuf, (long)round_up(mc, OBC_MR) * kc, OBC_BF16);
+                    }
+                }
                 for (int jr = jc; jr < jend; jr += width) {
                     int nr = jend - jr < width ? jend - jr : width;
                     // Adjacent panels are contiguous, so a two-panel tile widens both in one go.
                     int panels = (nr + OBC_NR - 1) / OBC_NR;
-                    const void *stored = bblock + (size_t)(jr / OBC_NR) * kc * OBC_NR * esize;
-                    const float *bpanel = stored;
+                    const char *stored = bblock + (size_t)(jr / OBC_NR) * depth * OBC_NR * esize;
+                    const void *bpanel = stored;
+                    // Row strides in the panel's elements: bf16 pairs hold two k-rows per row.
+                    long ldb = dot ? 2 * OBC_NR : OBC_NR, b_next = (long)depth * OBC_NR;
                     if (bwide) {
-                        obc_widen(stored, (long)kc * panels * OBC_NR, b_format, bwide);
+                        if (b_format == OBC_BF16) {
+                            for (int q = 0; q < panels; q++)
+                                obc_unpack_pairs_bf16((const uint16_t *)stored + (size_t)q * depth * OBC_NR, kc, OBC_NR,
+                                                      bwide + (size_t)q * kc * OBC_NR);
+                        } else {
+                            obc_widen(stored, (long)kc * panels * OBC_NR, b_format, bwide);
+                        }
                         bpanel = bwide;
+                        ldb = OBC_NR;
+                        b_next = (long)kc * OBC_NR;
                     }
                     for (int ir = 0; ir < mc; ir += OBC_MR) {
                         int mr = mc - ir < OBC_MR ? mc - ir : OBC_MR;
-                        kernel.run(kc, abuf + (size_t)ir * kc, bpanel, c + (size_t)(ic + ir) * ldc + jr,
-                               ldc, mr, nr, load_c, blk_bias ? blk_bias + jr : NULL);
+                        const void *apanel = dot ? (const void *)(apairs + (size_t)ir * depth) : (const void *)(abuf + (size_t)ir * kc);
+                        size_t row = (size_t)(ic + ir);
+                        kernel.run(kc, apanel, bpanel, ldb, b_next, c + row * ldc + jr, ldc,
+                                   blk_in ? blk_in + row * blk_ld + jr : NULL, blk_ld, mr, nr,
+                                   blk_bias ? blk_bias + jr : NULL);
                     }
                 }
             }

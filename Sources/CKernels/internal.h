@@ -3,6 +3,7 @@
 // Pieces shared between the kernel files (not part of the public header).
 
 #include "include/ckernels.h"
+#include <stdint.h>
 
 /// Cache blocking. KC: depth of one packed block (an NR-wide B panel of KC floats is 16 KiB,
 /// half of Zen's 32 KiB L1d, so it stays resident while A streams past; the AVX-512 kernel's two
@@ -13,28 +14,50 @@
 #define OBC_MC 144
 #define OBC_NC 4096
 
-/// The register-tile micro-kernel: `C[mr×nr] = A·B (+ C if load_c) (+ bias[j])` where A is a
-/// packed MR-row panel (`a[p*MR + i]`) and B a packed NR-column panel (`b[p*NR + j]`) of
-/// depth kc. mr ≤ MR and nr ≤ NR select the valid corner of the tile.
-typedef void (*obc_microkernel)(int kc, const float *a, const float *b, float *c, long ldc,
-                                int mr, int nr, int load_c, const float *bias);
+/// The deepest a k-block can be as stored: blocks are balanced and start at even depths, which
+/// can lengthen one by a row beyond KC, and bf16 pads a block to an even depth.
+#define OBC_KC_MAX (OBC_KC + 2)
+
+/// The register-tile micro-kernel:
+/// `C[i][j] = Σ_p A[p][i]·B[p][j] + bias[j] + c_in[i*ldc_in + j]` for i < mr ≤ MR, j < nr
+/// (bias and c_in optional; c_in may be C itself, to accumulate). A is a packed MR-row panel
+/// (`a[p*MR + i]`). B holds NR columns per panel: column j < NR of row p at `b[p*ldb + j]`, and
+/// for two-panel kernels column NR + j at `b[b_next + p*ldb + j]` — packed weights have
+/// ldb = NR and the next panel right after (b_next = depth·NR), attention's score tiles are
+/// rows of a wider block. The bf16 kernel's A and B are bf16 k-pairs (`obc_pack_pairs_bf16`):
+/// pair row q of B at `b[q*ldb + 2j]`, strides in 16-bit elements.
+typedef void (*obc_microkernel)(int kc, const void *a, const void *b, long ldb, long b_next,
+                                float *c, long ldc, const float *c_in, long ldc_in,
+                                int mr, int nr, const float *bias);
 
 /// A micro-kernel and the widest tile it computes in one call. Every kernel accepts nr ≤ NR
 /// (one panel); a kernel with `panels` = 2 also accepts nr ≤ 2·NR, reading columns NR..<2·NR
-/// from the next packed panel, which `obc_pack_b` stores right after (at `b + kc*NR`).
+/// from the second panel at `b + b_next`.
 typedef struct {
     obc_microkernel run;
     int panels;
 } obc_microkernel_choice;
 
-/// The micro-kernel for the instruction set in use.
+/// The f32 micro-kernel for the instruction set in use.
 obc_microkernel_choice obc_select_microkernel(void);
+
+/// The AVX512-BF16 micro-kernel (bf16 k-pair operands, 1 or 2 panels); only for CPUs at the
+/// OBC_ISA_AVX512BF16 level.
+obc_microkernel obc_bf16_microkernel(void);
 
 /// Stores n floats in `format` (rounded to nearest even for the half formats).
 void obc_narrow(const float *x, long n, int format, void *dst);
 
 /// Widens n elements stored in `format` to f32 (exact).
 void obc_widen(const void *x, long n, int format, float *dst);
+
+/// Rounds a k-major `depth`×`width` f32 block (`x[p*width + j]`) to bf16 in the k-pair layout
+/// `dst[(p/2)*2*width + 2*j + p%2]`, padding an odd depth with a zero row: how the bf16 GEMM
+/// stores B panels (width NR) and A panels (width MR).
+void obc_pack_pairs_bf16(const float *x, int depth, int width, uint16_t *dst);
+
+/// The inverse of `obc_pack_pairs_bf16` (exact): a k-major f32 block of `depth` rows.
+void obc_unpack_pairs_bf16(const uint16_t *x, int depth, int width, float *dst);
 
 /// The k-blocks `obc_pack_b` splits depth k into: block `index` starts at *k0 and has *kc rows.
 int obc_kblock_count(int k);

@@ -8,8 +8,10 @@ import CKernels
 /// text encoder). The kernel is tiled flash-style (64 queries × 240 keys at a time, online
 /// softmax, both products on the GEMM micro-kernel), so the queries×keys matrix is never
 /// materialised. Because dv is free, one attention map can be applied to several value tensors
-/// at once by laying them side by side per head.
-public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool = false) -> Tensor {
+/// at once by laying them side by side per head. `precision: .bf16` rounds Q, K, V and the
+/// probabilities to bf16 and runs both products as bf16 dot products (see `Precision`); other
+/// precisions compute in f32.
+public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool = false, precision: Precision = .fp32) -> Tensor {
     precondition(q.rank == 3 && k.rank == 3 && v.rank == 3, "attention expects [batch, tokens, channels]")
     let (b, tq, cq) = (q.shape[0], q.shape[1], q.shape[2])
     let (tk, cv) = (k.shape[1], v.shape[2])
@@ -22,6 +24,7 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool 
     FLOPMeter.run(.attention, multiplyAdds: b * heads * tq * tk * (d + dv)) {
         if tq == 0 || b == 0 { return }
         let scale = 1 / Float(d).squareRoot()
+        let format = precision == .bf16 ? precision.format : Precision.fp32.format
         // One job per (batch, head) when that keeps every worker busy; otherwise also split the
         // queries (each job re-packs its head's K and V, which is cheap next to the products).
         let pairs = b * heads
@@ -34,7 +37,7 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool 
             let lo = tq * split / querySplits, hi = tq * (split + 1) / querySplits
             obc_attention(qp + bi * tq * cq + h * d, cq, kp + bi * tk * cq + h * d, cq,
                           vp + bi * tk * cv + h * dv, cv, op + bi * tq * cv + h * dv, cv,
-                          Int32(tk), Int32(d), Int32(dv), Int32(lo), Int32(hi), causal ? 1 : 0, scale)
+                          Int32(tk), Int32(d), Int32(dv), Int32(lo), Int32(hi), causal ? 1 : 0, scale, format)
         }
     }
     return out

@@ -14,7 +14,7 @@ public final class Conv2dWeight: @unchecked Sendable {
     public let bias: Tensor?
 
     /// Packs `weight` at `precision` (bias stays f32).
-    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, precision: WeightPrecision = .fp32) {
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, precision: Precision = .fp32) {
         precondition(weight.rank == 4 && weight.shape[2] == weight.shape[3],
                      "conv weight must be [out, in, k, k], got \(weight.shape)")
         precondition(stride >= 1 && padding >= 0, "conv stride must be ≥ 1 and padding ≥ 0")
@@ -42,18 +42,25 @@ public final class Conv2dWeight: @unchecked Sendable {
     }
 }
 
-/// Convolution of an NHWC tensor; returns NHWC. Zero padding.
+/// Convolution of an NHWC tensor; returns NHWC. Zero padding. A residual (same shape as the
+/// result) and a per-image channel vector (`[batch, out]`, such as a UNet resnet's time
+/// embedding projection) are added as the output is stored, saving passes over memory.
 ///
 /// An implicit GEMM: output pixels are the rows of A and (ky, kx, in) its depth, but A is never
 /// built — the GEMM's A-packing step gathers each block straight from the input (zeros where a
 /// tap falls in the padding), so the only extra memory is the kernel's 144 KiB per-thread
 /// buffer. A 1×1, stride-1, unpadded convolution is exactly a GEMM over the pixels.
-public func conv2d(_ x: Tensor, _ w: Conv2dWeight) -> Tensor {
+public func conv2d(_ x: Tensor, _ w: Conv2dWeight, adding residual: Tensor? = nil, addingPerImage imageBias: Tensor? = nil) -> Tensor {
     precondition(x.rank == 4 && x.shape[3] == w.inChannels, "conv2d expects NHWC with \(w.inChannels) channels, got \(x.shape)")
     let (n, h, wd, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (oh, ow) = w.outputSize(height: h, width: wd)
     precondition(oh > 0 && ow > 0, "conv2d: input \(h)×\(wd) is smaller than the \(w.kernelSize)×\(w.kernelSize) kernel")
     let cout = w.outChannels, k = w.kernelSize
+    if let residual { precondition(residual.shape == [n, oh, ow, cout], "conv2d: residual \(residual.shape) is not the output shape") }
+    if let imageBias { precondition(imageBias.count == n * cout, "conv2d: per-image bias must be [\(n), \(cout)], got \(imageBias.shape)") }
+    // One bias row per image: the weights' bias plus the image's vector.
+    var bias = w.bias
+    if let imageBias { bias = w.bias.map { addRowVector(perImage: imageBias, $0) } ?? imageBias }
     let out = Tensor.kernelOutput([n, oh, ow, cout])
     FLOPMeter.run(.convolution, multiplyAdds: n * oh * ow * cout * cin * k * k) {
         var source: obc_a_source
@@ -73,7 +80,15 @@ public func conv2d(_ x: Tensor, _ w: Conv2dWeight) -> Tensor {
             source.padding = Int32(w.padding)
         }
         runPackedGEMM(source, m: n * oh * ow, b: w.packed, c: out.pointer, ldc: cout,
-                      bias: w.bias?.pointer, accumulate: false)
+                      bias: bias?.pointer, biasRows: imageBias == nil ? 0 : oh * ow,
+                      addend: residual.map { UnsafePointer($0.pointer) }, ldAddend: cout)
     }
+    return out
+}
+
+/// `rows[b, j] + v[j]` for a small `[batch, c]` matrix (a few thousand values: no threads).
+private func addRowVector(perImage rows: Tensor, _ v: Tensor) -> Tensor {
+    let out = Tensor.kernelOutput(rows.shape)
+    obc_add_row_vector(rows.pointer, v.pointer, out.pointer, rows.count / v.count, Int32(v.count))
     return out
 }

@@ -66,28 +66,6 @@ public func scale(_ a: Tensor, _ s: Float) -> Tensor {
     return out
 }
 
-/// `x[b, ..., c] + v[b, c]`: adds a per-batch channel vector (e.g. the time embedding) to a
-/// channels-last tensor.
-public func addChannelVector(_ x: Tensor, _ v: Tensor) -> Tensor {
-    let n = x.shape[0], c = x.shape[x.rank - 1]
-    precondition(v.count == n * c, "addChannelVector: vector must be [\(n), \(c)], got \(v.shape)")
-    let rowsPerBatch = x.count / Swift.max(n * c, 1)
-    let out = Tensor.kernelOutput(x.shape)
-    FLOPMeter.run(.elementwise, multiplyAdds: x.count) {
-        let (src, vec, dst) = (x.pointer, v.pointer, out.pointer)
-        Parallel.forChunks(n * rowsPerBatch, minimumChunk: Swift.max(1, elementwiseChunk / Swift.max(c, 1))) { r in
-            // Runs of rows that share one batch index use one C call.
-            var row = r.lowerBound
-            while row < r.upperBound {
-                let b = row / rowsPerBatch, end = Swift.min(r.upperBound, (b + 1) * rowsPerBatch)
-                obc_add_row_vector(src + row * c, vec + b * c, dst + row * c, end - row, Int32(c))
-                row = end
-            }
-        }
-    }
-    return out
-}
-
 /// Nearest-neighbour ×2 upsampling of an NHWC tensor.
 public func upsampleNearest2x(_ x: Tensor) -> Tensor {
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

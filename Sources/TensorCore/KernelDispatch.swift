@@ -8,6 +8,8 @@ public enum KernelISA: Int32, CaseIterable, Comparable, CustomStringConvertible,
     case avx2 = 1
     /// AVX-512F GEMM micro-kernel (so also convolution and attention); AVX2 elsewhere.
     case avx512 = 2
+    /// AVX512-BF16 dot products for `Precision.bf16` layers (with AVX-512BW/VL).
+    case avx512bf16 = 3
 
     public var description: String { String(cString: obclip_isa_name(rawValue)) }
 
@@ -29,7 +31,7 @@ public enum KernelDispatch {
     /// machine. Not for use while other kernels run concurrently.
     public static func withKernels<T>(_ isa: KernelISA, _ body: () throws -> T) rethrows -> T {
         obclip_limit_isa(isa.rawValue)
-        defer { obclip_limit_isa(KernelISA.avx512.rawValue) }
+        defer { obclip_limit_isa(Int32(OBC_ISA_BEST)) }
         return try body()
     }
 }

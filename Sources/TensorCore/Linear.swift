@@ -9,7 +9,7 @@ public final class LinearWeight: @unchecked Sendable {
     public let bias: Tensor?
 
     /// Packs `weight` at `precision` (bias stays f32).
-    public init(weight: Tensor, bias: Tensor?, precision: WeightPrecision = .fp32) {
+    public init(weight: Tensor, bias: Tensor?, precision: Precision = .fp32) {
         precondition(weight.rank == 2, "linear weight must be 2-D, got \(weight.shape)")
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
@@ -20,15 +20,19 @@ public final class LinearWeight: @unchecked Sendable {
     }
 }
 
-/// `x·Wᵀ + b` over the last axis of `x` (`[..., in]` → `[..., out]`).
-public func linear(_ x: Tensor, _ w: LinearWeight) -> Tensor {
+/// `x·Wᵀ + b (+ residual)` over the last axis of `x` (`[..., in]` → `[..., out]`). A residual
+/// (same shape as the result) is added as the product is stored, saving a pass over memory.
+public func linear(_ x: Tensor, _ w: LinearWeight, adding residual: Tensor? = nil) -> Tensor {
     precondition(x.shape.last == w.inFeatures, "linear expects last dim \(w.inFeatures), got \(x.shape)")
     let m = x.count / Swift.max(w.inFeatures, 1)
     var shape = x.shape
     shape[shape.count - 1] = w.outFeatures
+    if let residual { precondition(residual.shape == shape, "linear: residual \(residual.shape) is not the output shape \(shape)") }
     let out = Tensor.kernelOutput(shape)
-    gemm(m: m, a: x.pointer, lda: w.inFeatures, b: w.packed, c: out.pointer, ldc: w.outFeatures,
-         bias: w.bias?.pointer, accumulate: false)
+    FLOPMeter.run(.gemm, multiplyAdds: m * w.outFeatures * w.inFeatures) {
+        runPackedGEMM(denseSource(x.pointer, lda: w.inFeatures), m: m, b: w.packed, c: out.pointer, ldc: w.outFeatures,
+                      bias: w.bias?.pointer, addend: residual.map { UnsafePointer($0.pointer) }, ldAddend: w.outFeatures)
+    }
     return out
 }
 
@@ -38,7 +42,8 @@ public func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                  c: UnsafeMutablePointer<Float>, ldc: Int,
                  bias: UnsafePointer<Float>?, accumulate: Bool) {
     FLOPMeter.run(.gemm, multiplyAdds: m * b.columns * b.rows) {
-        runPackedGEMM(denseSource(a, lda: lda), m: m, b: b, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+        runPackedGEMM(denseSource(a, lda: lda), m: m, b: b, c: c, ldc: ldc, bias: bias,
+                      addend: accumulate ? UnsafePointer(c) : nil, ldAddend: ldc)
     }
 }
 
@@ -52,6 +57,7 @@ public func gemm(m: Int, n: Int, k: Int,
                  bias: UnsafePointer<Float>?, accumulate: Bool) {
     FLOPMeter.run(.gemm, multiplyAdds: m * n * k) {
         let packed = PackedMatrix(b, rows: k, columns: n, stride: ldb, transposed: false)
-        runPackedGEMM(denseSource(a, lda: lda), m: m, b: packed, c: c, ldc: ldc, bias: bias, accumulate: accumulate)
+        runPackedGEMM(denseSource(a, lda: lda), m: m, b: packed, c: c, ldc: ldc, bias: bias,
+                      addend: accumulate ? UnsafePointer(c) : nil, ldAddend: ldc)
     }
 }

@@ -21,8 +21,8 @@ struct BenchGEMM: ParsableCommand {
     @Option(help: "Timed runs per figure; the best is reported.")
     var `repeat` = 5
 
-    @Option(help: "Also measure obclip with B (and the convolution's weights) packed at this precision, right after f32: f16 or bf16.")
-    var precision = WeightPrecision.fp32
+    @Option(help: "Also measure obclip at this precision, right after f32: f16 (weights) or bf16 (weights and activations; attention too).")
+    var precision = Precision.fp32
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
@@ -77,7 +77,7 @@ struct BenchGEMM: ParsableCommand {
         let x = Self.values([1, 64, 64, 320], seed: 3)
         let convWeight = Self.values([320, 320, 3, 3], seed: 4, scale: 0.05), convBias = Self.values([320], seed: 5)
         let convFLOP = 2.0 * Double(64 * 64 * 320 * 320 * 9)
-        for p in [WeightPrecision.fp32] + (half.map { [$0] } ?? []) {
+        for p in [Precision.fp32] + (half.map { [$0] } ?? []) {
             let conv = Conv2dWeight(weight: convWeight, bias: convBias, precision: p)
             for t in threadCounts {
                 Parallel.threads = t
@@ -89,10 +89,13 @@ struct BenchGEMM: ParsableCommand {
         print("\nattention 4096 queries × 4096 keys, 8 heads, d = 40 (flash-style, effective GFLOP/s)")
         let q = Self.values([1, 4096, 320], seed: 6), kk = Self.values([1, 4096, 320], seed: 7), v = Self.values([1, 4096, 320], seed: 8)
         let attentionFLOP = 2.0 * Double(8 * 4096 * 4096 * (40 + 40))
-        for t in threadCounts {
-            Parallel.threads = t
-            let s = best { _ = attention(q: q, k: kk, v: v, heads: 8) }
-            print(pad("  threads \(t)", 18) + pad(gflops(attentionFLOP, s) + " GFLOP/s", 22) + seconds(s) + " s")
+        // Attention has no weights; only bf16 changes its arithmetic.
+        for p in [Precision.fp32] + (half == .bf16 ? [.bf16] : []) {
+            for t in threadCounts {
+                Parallel.threads = t
+                let s = best { _ = attention(q: q, k: kk, v: v, heads: 8, precision: p) }
+                print(pad("  \(p.rawValue) threads \(t)", 18) + pad(gflops(attentionFLOP, s) + " GFLOP/s", 22) + seconds(s) + " s")
+            }
         }
     }
 

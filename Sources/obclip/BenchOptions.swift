@@ -5,7 +5,7 @@ import TensorCore
 import Glibc
 #endif
 
-extension WeightPrecision: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 /// Options shared by the model benchmarks (`bench unet`, `vae`, `text-encoder`) and their report.
 struct ModelBenchOptions: ParsableArguments {
@@ -15,8 +15,8 @@ struct ModelBenchOptions: ParsableArguments {
     @Option(help: "Untimed forwards before timing (first-touch page faults, caches), as PyTorch's peer does.")
     var warmup = 0
 
-    @Option(help: "Storage of the packed GEMM/convolution weights: \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", ")) (activations and accumulation stay f32).")
-    var precision = WeightPrecision.fp32
+    @Option(help: "Storage of the packed GEMM/convolution weights: \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (activations and accumulation stay f32).")
+    var precision = Precision.fp32
 
     @Flag(help: "Only count FLOPs (kernels skip arithmetic): checks the cost model in seconds.")
     var countOnly = false

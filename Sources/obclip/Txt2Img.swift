@@ -45,8 +45,8 @@ struct Txt2Img: ParsableCommand {
     @Option(help: "Output PNG path (with --batch > 1, an index is appended before the extension).")
     var output: String
 
-    @Option(help: "Storage of the packed GEMM/convolution weights: \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", ")) (f16/bf16 halve weight memory; activations stay f32).")
-    var precision = WeightPrecision.fp32
+    @Option(help: "Storage of the packed GEMM/convolution weights: \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (f16/bf16 halve weight memory; activations stay f32).")
+    var precision = Precision.fp32
 
     @Option(help: "Also save the final latents (before the VAE) as safetensors (tensor \"latents\", NCHW).")
     var latents: String?

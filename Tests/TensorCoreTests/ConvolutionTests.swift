@@ -48,6 +48,29 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testConvolutionAddsAResidualAndAPerImageBiasAsItStores() {
+        var rng = SeededValues(seed: 12)
+        // Three images of 7×5 = 35 rows: the workers' row ranges straddle images.
+        for (k, padding) in [(3, 1), (1, 0)] {
+            let x = rng.tensor([3, 7, 5, 6]), weight = rng.tensor([19, 6, k, k]), bias = rng.tensor([19])
+            let residual = rng.tensor([3, 7, 5, 19]), imageBias = rng.tensor([3, 19])
+            let plain = reference(x, weight, bias, stride: 1, padding: padding).values
+            for withBias in [true, false] {
+                let conv = Conv2dWeight(weight: weight, bias: withBias ? bias : nil, stride: 1, padding: padding)
+                var want = plain
+                for i in 0..<want.count {
+                    let (image, o) = (i / (35 * 19), i % 19)
+                    if !withBias { want[i] -= Double(bias.pointer[o]) }
+                    want[i] += Double(residual.pointer[i]) + Double(imageBias.pointer[image * 19 + o])
+                }
+                forEachConfiguration { label in
+                    let y = conv2d(x, conv, adding: residual, addingPerImage: imageBias)
+                    assertMatches(y, want, "\(label) k\(k) bias \(withBias)")
+                }
+            }
+        }
+    }
+
     func testConvolutionWithoutBiasAndItsFLOPCount() {
         var rng = SeededValues(seed: 11)
         let x = rng.tensor([1, 5, 5, 4]), weight = rng.tensor([6, 4, 3, 3])

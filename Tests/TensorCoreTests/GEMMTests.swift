@@ -56,10 +56,13 @@ final class GEMMTests: XCTestCase {
                 }
             }
             let weight = LinearWeight(weight: w, bias: bias)
+            let residual = rng.tensor([1, rows, outF])
             forEachConfiguration { label in
                 let y = linear(x, weight)
                 XCTAssertEqual(y.shape, [1, rows, outF])
                 assertMatches(y, expected, "\(label) linear \(rows)×\(inF)→\(outF)")
+                assertMatches(linear(x, weight, adding: residual), zip(expected, doubles(residual)).map { $0 + $1 },
+                              "\(label) linear \(rows)×\(inF)→\(outF) + residual")
             }
         }
         // Writing a column sub-range through a wider ldc must not touch the columns beside it.

@@ -1,17 +1,19 @@
 import XCTest
 @testable import TensorCore
 
-/// Weights packed at f16/bf16: the rounding itself, and GEMM/convolution with half panels.
+/// Layers at f16/bf16: the rounding itself, and GEMM/convolution/attention at half precision.
 ///
-/// Widening a half to f32 is exact and the half kernels accumulate in the same order as the f32
-/// ones, so a half-precision product must equal, bit for bit, the f32 product with the weights
-/// rounded first. That pins the kernels (both ISA paths) exactly; the only approximation is the
-/// rounding, bounded separately by the format's unit roundoff.
+/// f16 weights are widened exactly and accumulated in the f32 kernels' order, so an f16 product
+/// must equal, bit for bit, the f32 product with the weights rounded first. bf16 also rounds the
+/// activations: where the CPU has no bf16 dot products the f32 kernel forms the same rounded
+/// products in the same order (bit for bit again); the AVX512-BF16 kernel adds each k-pair's two
+/// exact products, a different f32 summation order, so it is held to f32 accumulation error.
+/// The only approximation is then the rounding, bounded by the format's unit roundoff.
 final class HalfPrecisionTests: XCTestCase {
-    private let halfPrecisions: [WeightPrecision] = [.f16, .bf16]
+    private let halfPrecisions: [Precision] = [.f16, .bf16]
 
     /// Relative rounding error bound (half an ulp) for normal numbers.
-    private func unitRoundoff(_ p: WeightPrecision) -> Double {
+    private func unitRoundoff(_ p: Precision) -> Double {
         switch p {
         case .fp32: 0x1p-24
         case .f16: 0x1p-11
@@ -20,8 +22,8 @@ final class HalfPrecisionTests: XCTestCase {
     }
 
     func testRoundingIsToNearestEvenWithF16RangeAndSubnormals() {
-        func f16(_ x: Float) -> Float { WeightPrecision.f16.rounded(Tensor(shape: [1], scalars: [x])).scalars[0] }
-        func bf16(_ x: Float) -> Float { WeightPrecision.bf16.rounded(Tensor(shape: [1], scalars: [x])).scalars[0] }
+        func f16(_ x: Float) -> Float { Precision.f16.rounded(Tensor(shape: [1], scalars: [x])).scalars[0] }
+        func bf16(_ x: Float) -> Float { Precision.bf16.rounded(Tensor(shape: [1], scalars: [x])).scalars[0] }
         XCTAssertEqual(f16(1.0 / 3), 0.333251953125)
         XCTAssertEqual(f16(1 + 0x1p-11), 1, "tie rounds to the even neighbour below")
         XCTAssertEqual(f16(1 + 3 * 0x1p-11), 1 + 0x1p-9, "tie rounds to the even neighbour above")
@@ -55,32 +57,55 @@ final class HalfPrecisionTests: XCTestCase {
         XCTAssertEqual(bf16.byteCount * 2, f32.byteCount)
     }
 
-    func testGEMMWithHalfWeightsEqualsF32GEMMWithRoundedWeights() {
+    /// The operands a GEMM at `precision` multiplies: bf16 rounds the activations too.
+    private func roundedActivations(_ a: Tensor, _ precision: Precision) -> Tensor {
+        precision == .bf16 ? precision.rounded(a) : a
+    }
+
+    /// Whether the kernels in effect compute `precision` in a different order than f32 does.
+    private func reordersSums(_ precision: Precision) -> Bool {
+        precision == .bf16 && KernelDispatch.isa >= .avx512bf16
+    }
+
+    func testGEMMAtHalfPrecisionEqualsF32GEMMOnRoundedOperands() {
         var rng = SeededValues(seed: 42)
-        // Around the 6×16 tile and the k-blocks; the last two split across workers.
-        for (m, n, k) in [(7, 13, 5), (13, 17, 257), (145, 33, 300), (1030, 24, 40), (4, 700, 70)] {
+        // Around the 6×16 tile and the k-blocks (odd depths split into uneven pairs); the last
+        // two split across workers.
+        for (m, n, k) in [(7, 13, 5), (13, 17, 257), (6, 40, 511), (145, 33, 300), (1030, 24, 40), (4, 700, 70)] {
             let a = rng.tensor([m, k]), b = rng.tensor([k, n]), bias = rng.tensor([n])
-            var exact = [Double](repeating: 0, count: m * n), magnitude = exact
-            for i in 0..<m { for j in 0..<n {
-                exact[i * n + j] = Double(bias.pointer[j])
-                for p in 0..<k {
-                    let term = Double(a.pointer[i * k + p]) * Double(b.pointer[p * n + j])
-                    exact[i * n + j] += term
-                    magnitude[i * n + j] += Swift.abs(term)
-                }
-            } }
             for precision in halfPrecisions {
-                let half = PackedMatrix(b, precision: precision), rounded = PackedMatrix(precision.rounded(b))
+                let ra = roundedActivations(a, precision), rb = precision.rounded(b)
+                var exact = [Double](repeating: 0, count: m * n), magnitude = exact, roundedExact = exact
+                for i in 0..<m { for j in 0..<n {
+                    exact[i * n + j] = Double(bias.pointer[j])
+                    roundedExact[i * n + j] = Double(bias.pointer[j])
+                    for p in 0..<k {
+                        let term = Double(a.pointer[i * k + p]) * Double(b.pointer[p * n + j])
+                        exact[i * n + j] += term
+                        roundedExact[i * n + j] += Double(ra.pointer[i * k + p]) * Double(rb.pointer[p * n + j])
+                        magnitude[i * n + j] += Swift.abs(term)
+                    }
+                } }
+                let half = PackedMatrix(b, precision: precision), rounded = PackedMatrix(rb)
                 forEachConfiguration { label in
                     let c = Tensor(zeros: [m, n]), want = Tensor(zeros: [m, n])
                     gemm(m: m, a: a.pointer, lda: k, b: half, c: c.pointer, ldc: n, bias: bias.pointer, accumulate: false)
-                    gemm(m: m, a: a.pointer, lda: k, b: rounded, c: want.pointer, ldc: n, bias: bias.pointer, accumulate: false)
-                    XCTAssertEqual(c.scalars, want.scalars, "\(label) \(precision) \(m)×\(n)×\(k)")
-                    // Each weight is off by at most its unit roundoff, so each output by at most
-                    // u·Σ|a·b| (plus f32 accumulation, far smaller).
-                    let bound = unitRoundoff(precision) * 1.01
+                    gemm(m: m, a: ra.pointer, lda: k, b: rounded, c: want.pointer, ldc: n, bias: bias.pointer, accumulate: false)
+                    if reordersSums(precision) {
+                        // f32 accumulation of k exact products: within k·2⁻²⁴·Σ|a·b| of the exact sum.
+                        for i in 0..<(m * n) {
+                            XCTAssertLessThanOrEqual(Swift.abs(Double(c.pointer[i]) - roundedExact[i]),
+                                                     Double(k + 2) * 0x1p-24 * magnitude[i] * 1.1 + 1e-6,
+                                                     "\(label) \(precision) element \(i)")
+                        }
+                    } else {
+                        XCTAssertEqual(c.scalars, want.scalars, "\(label) \(precision) \(m)×\(n)×\(k)")
+                    }
+                    // Each operand is off by at most its unit roundoff, so each output by at most
+                    // (2u + u²)·Σ|a·b| with both rounded (plus f32 accumulation, far smaller).
+                    let u = unitRoundoff(precision), bound = (precision == .bf16 ? 2 * u + u * u : u) * 1.01
                     for i in 0..<(m * n) {
-                        XCTAssertLessThanOrEqual(Swift.abs(Double(c.pointer[i]) - exact[i]), bound * magnitude[i] + 1e-6,
+                        XCTAssertLessThanOrEqual(Swift.abs(Double(c.pointer[i]) - exact[i]), bound * magnitude[i] + 1e-5,
                                                  "\(label) \(precision) element \(i)")
                     }
                 }
@@ -88,14 +113,38 @@ final class HalfPrecisionTests: XCTestCase {
         }
     }
 
-    func testConvolutionWithHalfWeightsEqualsF32ConvolutionWithRoundedWeights() {
+    func testConvolutionAtHalfPrecisionEqualsF32ConvolutionOnRoundedOperands() {
         var rng = SeededValues(seed: 43)
+        // 19 input channels: the bf16 k-pairs straddle the 3×3 taps.
         let x = rng.tensor([2, 6, 7, 19]), weight = rng.tensor([21, 19, 3, 3]), bias = rng.tensor([21])
         for precision in halfPrecisions {
             let half = Conv2dWeight(weight: weight, bias: bias, stride: 1, padding: 1, precision: precision)
             let rounded = Conv2dWeight(weight: precision.rounded(weight), bias: bias, stride: 1, padding: 1)
+            let rx = roundedActivations(x, precision)
             forEachConfiguration { label in
-                XCTAssertEqual(conv2d(x, half).scalars, conv2d(x, rounded).scalars, "\(label) \(precision)")
+                let got = conv2d(x, half), want = conv2d(rx, rounded)
+                if reordersSums(precision) {
+                    assertMatches(got, doubles(want), tolerance: 1e-5, "\(label) \(precision)")
+                } else {
+                    XCTAssertEqual(got.scalars, want.scalars, "\(label) \(precision)")
+                }
+            }
+        }
+    }
+
+    func testBF16AttentionEqualsF32AttentionOnRoundedOperandsUpToProbabilityRounding() {
+        var rng = SeededValues(seed: 44)
+        for (b, heads, tq, tk, d, causal) in [(1, 2, 77, 77, 8, true), (2, 1, 150, 300, 7, false), (1, 1, 5, 77, 40, false)] {
+            let q = rng.tensor([b, tq, heads * d], scale: 2), k = rng.tensor([b, tk, heads * d], scale: 2)
+            let v = rng.tensor([b, tk, heads * d])
+            let bf16 = Precision.bf16
+            let want = attention(q: bf16.rounded(q), k: bf16.rounded(k), v: bf16.rounded(v), heads: heads, causal: causal)
+            forEachConfiguration { label in
+                // The probabilities are rounded to bf16 too: each output moves by at most 2⁻⁸ of
+                // the largest |v| (the probabilities of a row sum to one).
+                let got = attention(q: q, k: k, v: v, heads: heads, causal: causal, precision: bf16)
+                assertMatches(got, doubles(want), tolerance: 0x1p-8, "\(label) b\(b) h\(heads) \(tq)×\(tk) d\(d)")
+                XCTAssertNotEqual(got.scalars, want.scalars, "\(label): bf16 attention must round its probabilities")
             }
         }
     }

@@ -1,9 +1,10 @@
 #ifndef OBCLIP_CKERNELS_H
 #define OBCLIP_CKERNELS_H
 // C kernels for obclip's tensor core. Each entry point picks the best implementation for the
-// running CPU at run time: the GEMM micro-kernel uses AVX-512F where present, the kernels use
-// AVX2+FMA where present, otherwise portable C (which the compiler vectorises with the baseline
-// SSE2). Nothing depends on compile flags, so one binary runs on every x86-64 machine.
+// running CPU at run time: the GEMM micro-kernel uses AVX-512F where present (and AVX512-BF16
+// dot products for bf16 operands), the kernels use AVX2+FMA where present, otherwise portable C
+// (which the compiler vectorises with the baseline SSE2). Nothing depends on compile flags, so
+// one binary runs on every x86-64 machine.
 //
 // Threading is the caller's job: every entry point works on a caller-chosen slice (rows,
 // columns, a head's query range) and is safe to call concurrently on disjoint outputs.
@@ -11,26 +12,28 @@
 #include <stddef.h>
 
 /// Instruction-set levels, each including the ones below it. Only the GEMM micro-kernel (and so
-/// convolution and attention) has an AVX-512 path; the other kernels use AVX2 at that level.
+/// convolution and attention) has AVX-512 paths; the other kernels use AVX2 at those levels.
 enum {
-    OBC_ISA_GENERIC = 0, // portable C
-    OBC_ISA_AVX2 = 1,    // AVX2 + FMA + F16C
-    OBC_ISA_AVX512 = 2   // the above + AVX-512F
+    OBC_ISA_GENERIC = 0,    // portable C
+    OBC_ISA_AVX2 = 1,       // AVX2 + FMA + F16C
+    OBC_ISA_AVX512 = 2,     // the above + AVX-512F
+    OBC_ISA_AVX512BF16 = 3, // the above + AVX-512BW/VL + AVX512-BF16 (bf16 dot products)
+    OBC_ISA_BEST = OBC_ISA_AVX512BF16
 };
 
 /// The best level this CPU supports, capped by the environment variable `OBCLIP_ISA`
-/// (`generic`, `avx2` or `avx512`; an unknown value is reported on stderr and ignored), so a
-/// benchmark can compare paths on one machine.
+/// (`generic`, `avx2`, `avx512` or `avx512bf16`; an unknown value is reported on stderr and
+/// ignored), so a benchmark can compare paths on one machine.
 int obclip_detected_isa(void);
 
-/// Caps the level in use at `isa` (OBC_ISA_AVX512 restores detection). For tests that check
+/// Caps the level in use at `isa` (OBC_ISA_BEST restores detection). For tests that check
 /// every path on one machine; not thread-safe with concurrently running kernels.
 void obclip_limit_isa(int isa);
 
 /// The level in use: the detected one, capped by `obclip_limit_isa`.
 int obc_isa(void);
 
-/// Name of a level: "generic", "avx2" or "avx512".
+/// Name of a level: "generic", "avx2", "avx512" or "avx512bf16".
 const char *obclip_isa_name(int isa);
 
 /// Name of the level in use.
@@ -45,24 +48,29 @@ int obc_use_avx2(void);
 #define OBC_MR 6
 #define OBC_NR 16
 
-/// Element formats a packed B operand (a weight) can be stored in. The GEMM widens half-format
-/// panels to f32 as it streams them (F16C `vcvtph2ps` for f16, a 16-bit shift for bf16), so they
-/// halve weight memory and bandwidth while activations and accumulation stay f32.
+/// Element formats a packed B operand (a weight) can be stored in, which also set the arithmetic.
+/// f16 panels are widened to f32 as the GEMM streams them (F16C `vcvtph2ps`): half the weight
+/// memory and bandwidth, activations and accumulation stay f32. bf16 is a compute format: the
+/// A operand (activations) is rounded to bf16 as it is packed too, and the products are AVX512-BF16
+/// dot products (`vdpbf16ps`, exact bf16×bf16 products, f32 accumulation) at twice the f32 rate;
+/// CPUs without AVX512-BF16 compute the same rounded products with f32 FMAs.
 enum {
     OBC_F32 = 0,
     OBC_F16 = 1,  // IEEE binary16, rounded to nearest even when packed
-    OBC_BF16 = 2  // bfloat16 (f32's top half), rounded to nearest even when packed
+    OBC_BF16 = 2  // bfloat16 (f32's top half), rounded to nearest even; activations rounded too
 };
 
 /// Bytes per element of a packed-B format.
 size_t obc_format_size(int format);
 
-/// Number of elements in a packed B operand of a K×N matrix (N padded up to a multiple of NR).
-size_t obc_packed_b_count(int k, int n);
+/// Number of elements in a packed B operand of a K×N matrix in `format` (N padded up to a
+/// multiple of NR; K up to even for bf16).
+size_t obc_packed_b_count(int k, int n, int format);
 
 /// Packs row-major B (`b[p*ldb + j]`, K×N) into the panel layout the micro-kernel streams:
 /// K is split into cache blocks, and each block into NR-column panels stored k-major, with
-/// elements in `format` (rounded to nearest even for the half formats).
+/// elements in `format` (rounded to nearest even for the half formats). bf16 panels hold
+/// k-pairs (`panel[(p/2)*2*NR + 2*j + p%2]`), the operand layout of `vdpbf16ps`.
 /// `transposed` = 1 reads B from its transpose instead (`b[j*ldb + p]`, i.e. an N×K matrix,
 /// as PyTorch stores linear weights). Packs only panels [panel_begin, panel_end).
 void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
@@ -85,22 +93,26 @@ typedef struct {
     int kernel, stride, padding;      // conv geometry
 } obc_a_source;
 
-/// `C[m0..<m1, n0..<n1] = A·B (+ bias[j]) (+ C if accumulate)`, with B packed by
-/// `obc_pack_b` in `b_format` for the full K×N. `n0` must be a multiple of NR. Uses a
-/// per-thread scratch buffer for packed A, so concurrent calls on disjoint C tiles are safe.
+/// `C[m0..<m1, n0..<n1] = A·B (+ bias[j]) (+ addend[i*ld_addend + j])`, with B packed by
+/// `obc_pack_b` in `b_format` for the full K×N. `addend` (optional) may be C itself, to
+/// accumulate, or another matrix, such as a residual fused into the product. `n0` must be a
+/// multiple of NR. Uses per-thread scratch buffers for packed A, so concurrent calls on disjoint
+/// C tiles are safe.
 void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int k,
               const void *packed_b, int b_format, float *c, long ldc, const float *bias,
-              int accumulate);
+              const float *addend, long ld_addend);
 
 // MARK: Attention -------------------------------------------------------------------------
 
 /// Flash-style attention for one (batch, head): queries [q_begin, q_end) of `q` against all
 /// `tk` keys, `out[i] = softmax(scale · q[i]·Kᵀ (masked)) · V`, tiled so no queries×keys
 /// matrix is formed. Rows are strided: q[i*ldq + t] (t < d), k[j*ldk + t], v[j*ldv + t]
-/// (t < dv), out[i*ldo + t]. `causal` masks keys j > i.
+/// (t < dv), out[i*ldo + t]. `causal` masks keys j > i. `format` OBC_BF16 rounds Q, K, V and
+/// the probabilities to bf16 and runs both products as bf16 dot products (f32 accumulation,
+/// f32 softmax); OBC_F32 computes in f32.
 void obc_attention(const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
                    float *out, long ldo, int tk, int d, int dv, int q_begin, int q_end,
-                   int causal, float scale);
+                   int causal, float scale, int format);
 
 // MARK: Elementwise and normalisation -----------------------------------------------------
 

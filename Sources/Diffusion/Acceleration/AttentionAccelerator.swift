@@ -39,12 +39,13 @@ public final class AttentionAccelerator: @unchecked Sendable {
             let sharing = group.rows.filter { context == nil || group.crossAttentionAligned[$0 - group.rows.lowerBound] }
             let pivot = group.rows.lowerBound
             let maps = attention(q: layer.queries(x.slice(pivot, 1)), k: layer.keys(source.slice(pivot, 1)),
-                                 v: Self.sideBySide(values, rows: sharing, heads: layer.heads), heads: layer.heads)
+                                 v: Self.sideBySide(values, rows: sharing, heads: layer.heads), heads: layer.heads,
+                                 precision: layer.precision)
             Self.scatter(maps, into: attended, rows: sharing, heads: layer.heads)
             sharedMaps[index] += sharing.count - 1
             for row in group.rows where !sharing.contains(row) {
                 let own = attention(q: layer.queries(x.slice(row, 1)), k: layer.keys(source.slice(row, 1)),
-                                    v: values.slice(row, 1), heads: layer.heads)
+                                    v: values.slice(row, 1), heads: layer.heads, precision: layer.precision)
                 Self.scatter(own, into: attended, rows: [row], heads: layer.heads)
             }
         }

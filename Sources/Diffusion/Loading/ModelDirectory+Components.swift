@@ -14,18 +14,18 @@ extension ModelDirectory {
         return try SchedulerConfig(contentsOf: directory(of: .scheduler).appendingPathComponent(Component.scheduler.configFileName))
     }
 
-    // Each component's GEMM and convolution weights are packed at `precision` (see `WeightPrecision`).
+    // Each component's GEMM and convolution weights are packed at `precision` (see `Precision`).
 
-    public func textEncoder(precision: WeightPrecision = .fp32) throws -> CLIPTextModel {
+    public func textEncoder(precision: Precision = .fp32) throws -> CLIPTextModel {
         try CLIPTextModel(directory: directory(of: .textEncoder), precision: precision)
     }
 
-    public func unet(precision: WeightPrecision = .fp32) throws -> UNet2DConditionModel {
+    public func unet(precision: Precision = .fp32) throws -> UNet2DConditionModel {
         try UNet2DConditionModel(configuration: config(UNetConfiguration.self, of: .unet),
                                  weights: weights(of: .unet).packing(at: precision))
     }
 
-    public func vae(precision: WeightPrecision = .fp32) throws -> AutoencoderKL {
+    public func vae(precision: Precision = .fp32) throws -> AutoencoderKL {
         try AutoencoderKL(configuration: config(AutoencoderKLConfiguration.self, of: .vae),
                           weights: weights(of: .vae).packing(at: precision))
     }

@@ -18,9 +18,9 @@ public struct WeightStore: Sendable {
     /// Prepended (with a dot) to every key.
     private let prefix: String
     /// The element format of the packed GEMM weights built from this store.
-    public let precision: WeightPrecision
+    public let precision: Precision
 
-    private init(backing: Backing, prefix: String, precision: WeightPrecision) {
+    private init(backing: Backing, prefix: String, precision: Precision) {
         self.backing = backing
         self.prefix = prefix
         self.precision = precision
@@ -31,7 +31,7 @@ public struct WeightStore: Sendable {
     /// Precisely: files without a variant infix (`model.safetensors`, or shards such as
     /// `model-00001-of-00002.safetensors`) are used when present, otherwise the `.fp16` variant
     /// files. Keys must be unique across the chosen files.
-    public init(directory: URL, precision: WeightPrecision = .fp32) throws {
+    public init(directory: URL, precision: Precision = .fp32) throws {
         backing = .files(try WeightFiles(directory: directory))
         prefix = ""
         self.precision = precision
@@ -40,7 +40,7 @@ public struct WeightStore: Sendable {
     /// Synthesises weights on request (for benchmarks of real architectures without files): deterministic from `seed` and the key; weights ~ N(0, 1/fan_in) scaled so activations stay O(1), norm weights 1, biases 0.
     ///
     /// Such a store `contains` every key, so models take their default (current diffusers) layout.
-    public static func random(seed: UInt64, precision: WeightPrecision = .fp32) -> WeightStore {
+    public static func random(seed: UInt64, precision: Precision = .fp32) -> WeightStore {
         WeightStore(backing: .random(seed: seed), prefix: "", precision: precision)
     }
 
@@ -54,7 +54,7 @@ public struct WeightStore: Sendable {
     }
 
     /// The same weights, packed at another precision.
-    public func packing(at precision: WeightPrecision) -> WeightStore {
+    public func packing(at precision: Precision) -> WeightStore {
         WeightStore(backing: backing, prefix: prefix, precision: precision)
     }
 

@@ -19,7 +19,7 @@ public struct StableDiffusionPipeline: Sendable {
 
     /// Loads `model` (a diffusers pipeline directory) and, if given, the `unet/` of
     /// `deviceModel` as the second UNet, with GEMM and convolution weights packed at `precision`.
-    public init(model: URL, deviceModel: URL? = nil, precision: WeightPrecision = .fp32) throws {
+    public init(model: URL, deviceModel: URL? = nil, precision: Precision = .fp32) throws {
         let directory = try ModelDirectory(model)
         try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(precision: precision),
                       denoiser: Denoiser(unet: directory.unet(precision: precision),

@@ -30,13 +30,14 @@ struct CLIPEncoderLayer: Sendable {
     /// `x`: `[batch, tokens, hidden]`.
     func callAsFunction(_ x: Tensor) -> Tensor {
         let h = layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: eps)
-        let attended = attention(q: linear(h, query), k: linear(h, key), v: linear(h, value), heads: heads, causal: true)
-        let x = add(x, linear(attended, output))
+        let attended = attention(q: linear(h, query), k: linear(h, key), v: linear(h, value), heads: heads, causal: true,
+                                 precision: query.packed.precision)
+        let x = linear(attended, output, adding: x)
         let expanded = linear(layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: eps), fc1)
         let activated = switch activation {
         case .quickGelu: quickGelu(expanded)
         case .gelu: gelu(expanded)
         }
-        return add(x, linear(activated, fc2))
+        return linear(activated, fc2, adding: x)
     }
 }

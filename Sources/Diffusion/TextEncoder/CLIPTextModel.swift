@@ -26,7 +26,7 @@ public final class CLIPTextModel: Sendable {
 
     /// Loads a transformers `text_encoder/` directory (`config.json` + safetensors weights),
     /// packing its linear weights at `precision`.
-    public convenience init(directory: URL, precision: WeightPrecision = .fp32) throws {
+    public convenience init(directory: URL, precision: Precision = .fp32) throws {
         let configuration = try ModelDirectory.decodeJSON(CLIPTextConfiguration.self, from: directory.appendingPathComponent("config.json"))
         try self.init(configuration: configuration, weights: WeightStore(directory: directory, precision: precision))
     }

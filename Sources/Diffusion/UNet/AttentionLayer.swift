@@ -46,12 +46,16 @@ public struct AttentionLayer: Sendable {
     /// `V = to_v(context)`.
     public func values(_ context: Tensor) -> Tensor { linear(context, toV) }
 
-    /// `to_out.0` applied to the per-head attention result.
-    public func output(_ attended: Tensor) -> Tensor { linear(attended, toOut) }
+    /// The arithmetic of the layer's attention products: that of its projections.
+    public var precision: Precision { toQ.packed.precision }
 
-    /// The whole layer; `context: nil` is self-attention.
-    public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
+    /// `to_out.0` applied to the per-head attention result (plus a residual, fused).
+    public func output(_ attended: Tensor, adding residual: Tensor? = nil) -> Tensor { linear(attended, toOut, adding: residual) }
+
+    /// The whole layer (plus a residual, fused into `to_out.0`); `context: nil` is self-attention.
+    public func callAsFunction(_ x: Tensor, context: Tensor? = nil, adding residual: Tensor? = nil) -> Tensor {
         let source = context ?? x
-        return output(attention(q: queries(x), k: keys(source), v: values(source), heads: heads))
+        return output(attention(q: queries(x), k: keys(source), v: values(source), heads: heads, precision: precision),
+                      adding: residual)
     }
 }

@@ -29,16 +29,18 @@ public struct BasicTransformerBlock: Sendable {
     /// `x` is `[batch, tokens, channels]`, `context` `[batch, contextTokens, contextDimension]`;
     /// `attention` (server accelerations) may share or cache the attention layers' work.
     public func callAsFunction(_ x: Tensor, context: Tensor, attention: AttentionAccelerator? = nil) -> Tensor {
-        var h = add(attend(selfAttention, layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: Self.eps), context: nil, attention), x)
-        h = add(attend(crossAttention, layerNorm(h, weight: norm2.weight, bias: norm2.bias, eps: Self.eps), context: context, attention), h)
-        let ff = linear(geglu(linear(layerNorm(h, weight: norm3.weight, bias: norm3.bias, eps: Self.eps), feedForwardIn)), feedForwardOut)
-        return add(ff, h)
+        var h = attend(selfAttention, layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: Self.eps), context: nil, attention, adding: x)
+        h = attend(crossAttention, layerNorm(h, weight: norm2.weight, bias: norm2.bias, eps: Self.eps), context: context, attention, adding: h)
+        let ff = geglu(linear(layerNorm(h, weight: norm3.weight, bias: norm3.bias, eps: Self.eps), feedForwardIn))
+        return linear(ff, feedForwardOut, adding: h)
     }
 
-    /// The normalised input is only computed when the layer really runs (not when it is cached).
+    /// `residual + layer(input)`. The normalised input is only computed when the layer really
+    /// runs (not when it is cached); the residual is fused into the output projection unless an
+    /// accelerator may cache or share the layer's output.
     private func attend(_ layer: AttentionLayer, _ input: @autoclosure () -> Tensor, context: Tensor?,
-                        _ accelerator: AttentionAccelerator?) -> Tensor {
-        guard let accelerator else { return layer(input(), context: context) }
-        return accelerator.attend(layer, input, context: context)
+                        _ accelerator: AttentionAccelerator?, adding residual: Tensor) -> Tensor {
+        guard let accelerator else { return layer(input(), context: context, adding: residual) }
+        return add(accelerator.attend(layer, input, context: context), residual)
     }
 }

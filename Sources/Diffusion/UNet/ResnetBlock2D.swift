@@ -33,11 +33,13 @@ public struct ResnetBlock2D: Sendable {
 
     /// `timeEmbedding` is the UNet's `[batch, temb]` embedding (before SiLU), or `nil` for the VAE.
     public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor?) -> Tensor {
-        var h = conv2d(groupNorm(x, groups: groups, weight: norm1.weight, bias: norm1.bias, eps: eps, silu: true), conv1)
-        if let timeProjection, let timeEmbedding {
-            h = addChannelVector(h, linear(silu(timeEmbedding), timeProjection))
-        }
-        h = conv2d(groupNorm(h, groups: groups, weight: norm2.weight, bias: norm2.bias, eps: eps, silu: true), conv2)
-        return add(shortcut.map { conv2d(x, $0) } ?? x, h)
+        // The time embedding's projection is added as conv1's per-image bias, the shortcut as
+        // conv2's residual: both ride along with the convolutions' stores.
+        var imageBias: Tensor?
+        if let timeProjection, let timeEmbedding { imageBias = linear(silu(timeEmbedding), timeProjection) }
+        let h = conv2d(groupNorm(x, groups: groups, weight: norm1.weight, bias: norm1.bias, eps: eps, silu: true), conv1,
+                       addingPerImage: imageBias)
+        return conv2d(groupNorm(h, groups: groups, weight: norm2.weight, bias: norm2.bias, eps: eps, silu: true), conv2,
+                      adding: shortcut.map { conv2d(x, $0) } ?? x)
     }
 }

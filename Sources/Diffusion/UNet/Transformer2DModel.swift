@@ -34,6 +34,6 @@ public struct Transformer2DModel: Sendable {
         var t = linear(groupNorm(x, groups: groups, weight: norm.weight, bias: norm.bias, eps: Self.eps), projIn)
             .reshaped([b, h * wd, c])
         for block in blocks { t = block(t, context: context, attention: attention) }
-        return add(linear(t, projOut).reshaped([b, h, wd, c]), x)
+        return linear(t, projOut, adding: x.reshaped([b, h * wd, c])).reshaped([b, h, wd, c])
     }
 }

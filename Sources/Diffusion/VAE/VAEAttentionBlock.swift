@@ -36,6 +36,6 @@ struct VAEAttentionBlock: Sendable {
     func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let tokens = groupNorm(x, groups: groups, weight: norm.weight, bias: norm.bias, eps: Self.eps).reshaped([b, h * wd, c])
-        return add(attention(tokens).reshaped([b, h, wd, c]), x)
+        return attention(tokens, adding: x.reshaped([b, h * wd, c])).reshaped([b, h, wd, c])
     }
 }
