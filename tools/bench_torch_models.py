@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch/diffusers peer for obclip's model benchmarks (random weights, fp32, CPU).
+"""PyTorch/diffusers peer for obclip's model benchmarks (random weights, fp32 or bf16, CPU).
 
 Prints one line per measurement so `scripts/bench-vs-torch.sh` can interleave it with obclip's
 own benchmark of the same architecture. Needs: pip install torch diffusers transformers.
@@ -58,34 +58,34 @@ def main():
     p.add_argument("--repeat", type=int, default=3, help="timed forwards")
     p.add_argument("--warmup", type=int, default=1, help="untimed forwards first")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast")
+    p.add_argument("--bf16", action="store_true", help="model weights and inputs in bfloat16 (PyTorch's fast CPU bf16 path)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else torch.no_grad()
-    with torch.no_grad(), ctx:
+    dtype = torch.bfloat16 if a.bf16 else torch.float32
+    with torch.no_grad():
         if a.what == "unet":
             from diffusers import UNet2DConditionModel
-            m = UNet2DConditionModel(**ARCHS[a.arch]).eval()
+            m = UNet2DConditionModel(**ARCHS[a.arch]).eval().to(dtype)
             lat = a.size // 8
-            x = torch.randn(a.batch, 4, lat, lat)
-            c = torch.randn(a.batch, 77, 768)
+            x = torch.randn(a.batch, 4, lat, lat, dtype=dtype)
+            c = torch.randn(a.batch, 77, 768, dtype=dtype)
             t = torch.tensor([500.0] * a.batch)
-            report(f"unet {a.arch} batch {a.batch} size {a.size}", timed(lambda: m(x, t, c).sample, a.repeat, a.warmup))
+            report(f"unet {a.arch} batch {a.batch} size {a.size} {dtype}", timed(lambda: m(x, t, c).sample, a.repeat, a.warmup))
         elif a.what == "vae":
             from diffusers import AutoencoderKL
             m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
                               down_block_types=["DownEncoderBlock2D"] * 4,
-                              up_block_types=["UpDecoderBlock2D"] * 4).eval()
-            z = torch.randn(a.batch, 4, a.size // 8, a.size // 8)
-            report(f"vae decode batch {a.batch} size {a.size}", timed(lambda: m.decode(z).sample, a.repeat, a.warmup))
+                              up_block_types=["UpDecoderBlock2D"] * 4).eval().to(dtype)
+            z = torch.randn(a.batch, 4, a.size // 8, a.size // 8, dtype=dtype)
+            report(f"vae decode batch {a.batch} size {a.size} {dtype}", timed(lambda: m.decode(z).sample, a.repeat, a.warmup))
         else:
             from transformers import CLIPTextConfig, CLIPTextModel
             m = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
                                              num_hidden_layers=12, max_position_embeddings=77,
-                                             hidden_act="quick_gelu")).eval()
+                                             hidden_act="quick_gelu")).eval().to(dtype)
             ids = torch.randint(0, 49408, (a.batch, 77))
-            report(f"text-encoder batch {a.batch}", timed(lambda: m(ids).last_hidden_state, a.repeat, a.warmup))
+            report(f"text-encoder batch {a.batch} {dtype}", timed(lambda: m(ids).last_hidden_state, a.repeat, a.warmup))
 
 
 if __name__ == "__main__":

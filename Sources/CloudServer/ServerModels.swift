@@ -1,5 +1,6 @@
 import Diffusion
 import Foundation
+import TensorCore
 
 /// The models the cloud runs: the CLIP tokenizer and text encoder that encode the candidates,
 /// the large UNet, and the scheduler configuration its timesteps come from.
@@ -18,9 +19,9 @@ public struct ServerModels: Sendable {
 
     /// Loads a diffusers pipeline directory (`unet/`, `text_encoder/`, and optionally
     /// `tokenizer/` — else the bundled CLIP vocabulary — and `scheduler/` — else SD 1.5's
-    /// schedule) or builds a random-weight architecture.
-    public init(source: ModelSource) throws {
-        try self.init(tokenizer: source.tokenizer(), textEncoder: source.textEncoder(), unet: source.unet(),
-                      schedulerConfig: source.schedulerConfig())
+    /// schedule) or builds a random-weight architecture, with the models' arithmetic at `precision`.
+    public init(source: ModelSource, precision: Precision = .fp32) throws {
+        try self.init(tokenizer: source.tokenizer(), textEncoder: source.textEncoder(precision: precision),
+                      unet: source.unet(precision: precision), schedulerConfig: source.schedulerConfig())
     }
 }

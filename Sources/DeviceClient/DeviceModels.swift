@@ -1,5 +1,6 @@
 import Diffusion
 import Foundation
+import TensorCore
 
 /// The models on the device: its own CLIP tokenizer and text encoder (it must encode the real
 /// prompt itself — the server never learns which embedding is real), the small UNet that
@@ -22,9 +23,10 @@ public struct DeviceModels: Sendable {
 
     /// Loads a diffusers pipeline directory (`unet/`, `vae/`, `text_encoder/`, and optionally
     /// `tokenizer/` — else the bundled CLIP vocabulary — and `scheduler/` — else SD 1.5's
-    /// schedule) or builds a random-weight architecture.
-    public init(source: ModelSource) throws {
-        try self.init(tokenizer: source.tokenizer(), textEncoder: source.textEncoder(), unet: source.unet(),
-                      vae: source.vae(), schedulerConfig: source.schedulerConfig())
+    /// schedule) or builds a random-weight architecture, with the models' arithmetic at `precision`.
+    public init(source: ModelSource, precision: Precision = .fp32) throws {
+        try self.init(tokenizer: source.tokenizer(), textEncoder: source.textEncoder(precision: precision),
+                      unet: source.unet(precision: precision), vae: source.vae(precision: precision),
+                      schedulerConfig: source.schedulerConfig())
     }
 }

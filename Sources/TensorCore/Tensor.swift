@@ -81,7 +81,8 @@ public struct Tensor: @unchecked Sendable {
     }
 }
 
-/// 64-byte aligned scalar storage, freed with its last reference.
+/// 64-byte aligned scalar storage, freed with its last reference (kernel outputs: recycled
+/// through `BufferPool`).
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
@@ -93,12 +94,17 @@ public final class TensorStorage: @unchecked Sendable {
         pointer = raw.assumingMemoryBound(to: Float.self)
     }
 
-    /// Storage whose contents are unspecified until written (see `Tensor.kernelOutput`).
+    /// Storage whose contents are unspecified until written (see `Tensor.kernelOutput`): the
+    /// intermediates of a forward, taken from and returned to the buffer pool. (Weights and
+    /// other long-lived tensors are allocated plainly, so loading a model leaves nothing pooled.)
     init(uninitializedCount count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+        pointer = BufferPool.shared.take(floats: count)
+        pooled = true
     }
+
+    /// Whether the buffer came from `BufferPool`.
+    private var pooled = false
 
     /// Zero-filled storage from anonymous pages, which the OS maps on first touch: free until used.
     init(zeroPagesCount count: Int) {
@@ -116,8 +122,55 @@ public final class TensorStorage: @unchecked Sendable {
     deinit {
         if mappedBytes > 0 {
             munmap(pointer, mappedBytes)
+        } else if pooled {
+            BufferPool.shared.give(pointer, floats: count)
         } else {
             UnsafeMutableRawPointer(pointer).deallocate()
         }
+    }
+}
+
+/// Keeps freed kernel-output buffers for reuse by the next kernel output of the same size.
+///
+/// A forward allocates the same set of intermediate sizes every step; fresh large allocations
+/// come from new pages, which the kernel must fault in and zero (≈ 6% of a UNet forward here).
+/// Recycling them removes that cost. The pool holds at most `capacityBytes`; beyond that
+/// buffers go back to the system, so the steady footprint is about one forward's working set.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool(capacityBytes: 4 << 30)
+
+    private let capacityBytes: Int
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var pooledBytes = 0
+    private var lock = pthread_mutex_t()
+
+    init(capacityBytes: Int) {
+        self.capacityBytes = capacityBytes
+        pthread_mutex_init(&lock, nil)
+    }
+
+    /// Allocations are rounded up to whole pages, so nearby sizes share one size class.
+    private static func size(floats: Int) -> Int { (Swift.max(floats, 1) * 4 + 4095) & ~4095 }
+
+    func take(floats: Int) -> UnsafeMutablePointer<Float> {
+        let bytes = Self.size(floats: floats)
+        pthread_mutex_lock(&lock)
+        let reused = free[bytes]?.popLast()
+        if reused != nil { pooledBytes -= bytes }
+        pthread_mutex_unlock(&lock)
+        let raw = reused ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: bytes / 4)
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, floats: Int) {
+        let bytes = Self.size(floats: floats)
+        pthread_mutex_lock(&lock)
+        let keep = pooledBytes + bytes <= capacityBytes
+        if keep {
+            free[bytes, default: []].append(UnsafeMutableRawPointer(pointer))
+            pooledBytes += bytes
+        }
+        pthread_mutex_unlock(&lock)
+        if !keep { UnsafeMutableRawPointer(pointer).deallocate() }
     }
 }

@@ -15,7 +15,7 @@ struct ModelBenchOptions: ParsableArguments {
     @Option(help: "Untimed forwards before timing (first-touch page faults, caches), as PyTorch's peer does.")
     var warmup = 0
 
-    @Option(help: "Storage of the packed GEMM/convolution weights: \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (activations and accumulation stay f32).")
+    @Option(help: "Arithmetic: fp32; f16 (GEMM/convolution weights stored as halves, f32 math); bf16 (bf16 weights and activations in GEMMs, convolutions and attention, f32 accumulation).")
     var precision = Precision.fp32
 
     @Flag(help: "Only count FLOPs (kernels skip arithmetic): checks the cost model in seconds.")
@@ -52,7 +52,7 @@ struct ModelBenchOptions: ParsableArguments {
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         print("\(label): median \(format(median)) s per forward (min \(format(times.first!)), max \(format(times.last!)), \(repeats) timed), "
               + "\(format(gflop)) GFLOP executed (\(format(gflop / Double(batch))) per image), \(format(gflop / median)) GFLOP/s, "
-              + "CPU \(format(cpuPerForward)) s per forward, weights \(precision.rawValue), peak RSS \(format(peakResidentGiB())) GiB [\(kinds.joined(separator: ", "))]")
+              + "CPU \(format(cpuPerForward)) s per forward, precision \(precision.rawValue), kernels \(KernelDispatch.isa), peak RSS \(format(peakResidentGiB())) GiB [\(kinds.joined(separator: ", "))]")
         if profile { printProfile(meter, totalSeconds: times.reduce(0, +)) }
     }
 

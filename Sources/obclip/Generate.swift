@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceClient
 import Diffusion
 import Foundation
+import TensorCore
 import WireProtocol
 
 /// `obclip generate "prompt" --server URL --device-model DIR`: private hybrid generation.
@@ -33,6 +34,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Image height in pixels (multiple of 64).") var height = 512
     @OptionGroup var acceleration: AccelerationArguments
     @Option(help: "Output PNG path; the JSON report goes next to it.") var output = "obclip.png"
+    @Option(help: "Arithmetic of the device's models: fp32, f16 (weights stored as halves) or bf16 (bf16 weights and activations).")
+    var precision = Precision.fp32
 
     func run() async throws {
         guard let mode = GenerationMode(rawValue: mode) else {
@@ -49,7 +52,7 @@ struct Generate: AsyncParsableCommand {
                                           negativePrompt: negativePrompt, width: width, height: height,
                                           acceleration: try acceleration.options(switchStep: switchStep))
         stderr("loading the device model from \(deviceModel)")
-        let device = try DeviceModels(source: ModelSource(argument: deviceModel))
+        let device = try DeviceModels(source: ModelSource(argument: deviceModel), precision: precision)
         let outcome = try await HybridGenerator(device: device, cloud: cloud)
             .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0) }
         try GenerationOutput.write(outcome, to: output)

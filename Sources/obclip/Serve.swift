@@ -3,6 +3,7 @@ import CloudServer
 import Diffusion
 import Foundation
 import Logging
+import TensorCore
 import WireProtocol
 
 /// `obclip serve --model DIR`: the cloud half of private generation over HTTP.
@@ -40,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes = ServerLimits().maxBodyBytes
 
+    @Option(help: "Arithmetic of the text encoder and UNet: fp32, f16 (weights stored as halves, f32 math) or bf16 (bf16 weights and activations, AVX512-BF16 dot products).")
+    var precision = Precision.fp32
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -54,8 +58,8 @@ struct Serve: AsyncParsableCommand {
         let settings = CloudServerSettings(host: host, port: port, limits: limits, queueCapacity: max(1, queue))
         // Refuse an unsafe bind before spending time on loading models.
         do { try access.checkBindable(host: host) } catch { throw ValidationError("\(error)") }
-        logger.info("loading models", metadata: ["directory": "\(model)"])
-        let models = try ServerModels(source: ModelSource(argument: model))
+        logger.info("loading models", metadata: ["directory": "\(model)", "precision": "\(precision.rawValue)"])
+        let models = try ServerModels(source: ModelSource(argument: model), precision: precision)
         let service: CloudService
         do {
             service = try CloudService(backend: ModelBackend(models: models), access: access, settings: settings, logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Where a pipeline's models come from: a diffusers directory, or a real architecture with
 /// random weights — the way to time and count a full-size deployment (`serve`, `generate`,
@@ -42,24 +43,27 @@ public enum ModelSource: Sendable, Equatable {
         }
     }
 
-    public func textEncoder() throws -> CLIPTextModel {
+    // Each component's GEMM and convolution weights are packed at `precision` (see `Precision`).
+
+    public func textEncoder(precision: Precision = .fp32) throws -> CLIPTextModel {
         switch self {
-        case .directory(let url): try ModelDirectory(url).textEncoder()
-        case .randomWeights: try CLIPTextModel(configuration: .vitL14, weights: .random(seed: 1))
+        case .directory(let url): try ModelDirectory(url).textEncoder(precision: precision)
+        case .randomWeights: try CLIPTextModel(configuration: .vitL14, weights: .random(seed: 1, precision: precision))
         }
     }
 
-    public func unet() throws -> UNet2DConditionModel {
+    public func unet(precision: Precision = .fp32) throws -> UNet2DConditionModel {
         switch self {
-        case .directory(let url): try ModelDirectory(url).unet()
-        case .randomWeights(let name): try UNet2DConditionModel(configuration: UNetConfiguration.preset(named: name)!, weights: .random(seed: 2))
+        case .directory(let url): try ModelDirectory(url).unet(precision: precision)
+        case .randomWeights(let name):
+            try UNet2DConditionModel(configuration: UNetConfiguration.preset(named: name)!, weights: .random(seed: 2, precision: precision))
         }
     }
 
-    public func vae() throws -> AutoencoderKL {
+    public func vae(precision: Precision = .fp32) throws -> AutoencoderKL {
         switch self {
-        case .directory(let url): try ModelDirectory(url).vae()
-        case .randomWeights: try AutoencoderKL(configuration: .sd, weights: .random(seed: 3))
+        case .directory(let url): try ModelDirectory(url).vae(precision: precision)
+        case .randomWeights: try AutoencoderKL(configuration: .sd, weights: .random(seed: 3, precision: precision))
         }
     }
 }
