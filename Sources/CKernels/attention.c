@@ -28,8 +28,8 @@ static float *grow(float **buffer, size_t *capacity, size_t count) {
     return *buffer;
 }
 
-static _Thread_local float *k_buf, *v_buf, *q_buf, *s_buf, *o_buf, *pairs_buf;
-static _Thread_local size_t k_cap, v_cap, q_cap, s_cap, o_cap, pairs_cap;
+static _Thread_local float *k_buf, *v_buf, *q_buf, *s_buf, *o_buf, *pairs_buf, *zero_buf;
+static _Thread_local size_t k_cap, v_cap, q_cap, s_cap, o_cap, pairs_cap, zero_cap;
 
 static int round_up(int x, int to) { return (x + to - 1) / to * to; }
 
@@ -139,6 +139,7 @@ static void softmax_panel_avx512(float *s, long lds, int kb, int j0, int q0, int
 typedef struct {
     obc_microkernel kernel;
     int tile_panels; // 16-query panels per micro-kernel call (the kernel's widest tile)
+    obc_interleave_fn interleave;
     softmax_panel_fn softmax_panel;
     int pairs; // operands packed as bf16 k-pairs for the dot-product kernel
     int round; // operands rounded to bf16 but kept f32 (bf16 on a CPU without bf16 dot products)
@@ -169,7 +170,7 @@ static inline void attention_body(const attention_kernels *ak, const float *q, l
     int key_rows = round_up(key_end, OBC_MR), dv6 = round_up(dv, OBC_MR);
     // Depths as stored: bf16 pairs pad d and each key block to even.
     int d_stored = ak->pairs ? round_up(d, 2) : d;
-    float *ka = grow(&k_buf, &k_cap, (size_t)key_rows * d);
+    float *ka = grow(&k_buf, &k_cap, (size_t)key_rows * d + 2); // + the interleave's slack
     float *va = grow(&v_buf, &v_cap, (size_t)round_up(key_end, BK) * dv6);
     float *qb = grow(&q_buf, &q_cap, (size_t)BQ * d);
     float *s = grow(&s_buf, &s_cap, (size_t)BK * BQ);
@@ -189,13 +190,13 @@ static inline void attention_body(const attention_kernels *ak, const float *q, l
 
     // K as A panels (6 keys × depth d) and Vᵀ as A panels (6 value channels × depth = the
     // keys of one block), both once per call.
+    float *zeros = grow(&zero_buf, &zero_cap, (size_t)d);
+    memset(zeros, 0, sizeof(float) * (size_t)d);
     for (int r = 0; r < key_rows; r += OBC_MR) {
         float *panel = ka + (size_t)r * d;
-        for (int jj = 0; jj < OBC_MR; jj++) {
-            const float *src = k + (size_t)(r + jj) * ldk;
-            int valid = r + jj < key_end;
-            for (int t = 0; t < d; t++) panel[(size_t)t * OBC_MR + jj] = valid ? src[t] : 0.0f;
-        }
+        const float *keys[OBC_MR];
+        for (int jj = 0; jj < OBC_MR; jj++) keys[jj] = r + jj < key_end ? k + (size_t)(r + jj) * ldk : zeros;
+        ak->interleave(keys, d, panel);
         finish_operand(ak, panel, d, OBC_MR, kp + (size_t)r * d_stored);
     }
     const char *k_panels = ak->pairs ? (const char *)kp : (const char *)ka;
@@ -217,11 +218,9 @@ static inline void attention_body(const attention_kernels *ak, const float *q, l
         // Qᵀ as B panels (depth d × 16 queries), adjacent, so two make one 32-query tile.
         for (int p = 0; p < panels; p++) {
             float *panel = qb + (size_t)p * d * OBC_NR;
-            for (int qq = 0; qq < OBC_NR; qq++) {
-                int i = p * OBC_NR + qq;
-                const float *src = q + (size_t)(i0 + i) * ldq;
-                for (int t = 0; t < d; t++) panel[(size_t)t * OBC_NR + qq] = i < bq ? src[t] : 0.0f;
-            }
+            int valid = bq - p * OBC_NR < OBC_NR ? bq - p * OBC_NR : OBC_NR;
+            if (valid < OBC_NR) memset(panel, 0, sizeof(float) * (size_t)d * OBC_NR);
+            obc_transpose_strided(q + (size_t)(i0 + p * OBC_NR) * ldq, ldq, valid, d, panel, OBC_NR, NULL);
             finish_operand(ak, panel, d, OBC_NR, qp + (size_t)p * d_stored * OBC_NR);
         }
         const char *q_panels = ak->pairs ? (const char *)qp : (const char *)qb;
@@ -257,11 +256,8 @@ static inline void attention_body(const attention_kernels *ak, const float *q, l
                                op, BQ, op, BQ, OBC_MR, nr, NULL);
                 }
         }
-        for (int i = 0; i < bq; i++) {
-            float inv = 1.0f / row_sum[i];
-            float *dst = out + (size_t)(i0 + i) * ldo;
-            for (int t = 0; t < dv; t++) dst[t] = o[(size_t)t * BQ + i] * inv;
-        }
+        for (int i = 0; i < bq; i++) row_sum[i] = 1.0f / row_sum[i];
+        obc_transpose_strided(o, BQ, dv, bq, out + (size_t)i0 * ldo, ldo, row_sum);
     }
 }
 
@@ -292,6 +288,7 @@ void obc_attention(const float *q, long ldq, const float *k, long ldk, const flo
     attention_kernels ak = {
         .kernel = bf16 && isa >= OBC_ISA_AVX512BF16 ? obc_bf16_microkernel() : f32.run,
         .tile_panels = bf16 && isa >= OBC_ISA_AVX512BF16 ? 2 : f32.panels,
+        .interleave = obc_select_interleave(0),
         .softmax_panel = isa >= OBC_ISA_AVX512 ? softmax_panel_avx512
                        : isa >= OBC_ISA_AVX2 ? softmax_panel_avx2 : softmax_panel_generic,
         .pairs = bf16 && isa >= OBC_ISA_AVX512BF16,

@@ -8,10 +8,13 @@
 // per-thread buffer, and a MR×NR register-tile micro-kernel runs over the packed panels. The A operand can be an
 // implicit im2col of an NHWC image, so convolution is the same loop with no im2col buffer.
 
-int obc_kblock_count(int k) { return k <= 0 ? 0 : (k + OBC_KC - 1) / OBC_KC; }
+int obc_kblock_count(int k, int format) {
+    int depth = format == OBC_BF16 ? OBC_KC_BF16 : OBC_KC_F32;
+    return k <= 0 ? 0 : (k + depth - 1) / depth;
+}
 
-void obc_kblock(int k, int index, int *k0, int *kc) {
-    int blocks = obc_kblock_count(k);
+void obc_kblock(int k, int format, int index, int *k0, int *kc) {
+    int blocks = obc_kblock_count(k, format);
     // Balanced blocks (320 → 160+160 rather than 256+64) keep every micro-kernel call long. Blocks
     // start at even depths so bf16's k-pairs never straddle two blocks.
     int begin = (int)((long)k * index / blocks) & ~1;
@@ -32,13 +35,13 @@ size_t obc_packed_b_count(int k, int n, int format) {
 void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
                 int panel_begin, int panel_end, int format, void *packed) {
     int npad = round_up(n, OBC_NR);
-    int blocks = obc_kblock_count(k);
+    int blocks = obc_kblock_count(k, format);
     size_t esize = obc_format_size(format);
     // Each panel is gathered in f32 and then stored in the packed format in one pass.
     float panel_f32[OBC_KC_MAX * OBC_NR];
     for (int blk = 0; blk < blocks; blk++) {
         int k0, kc;
-        obc_kblock(k, blk, &k0, &kc);
+        obc_kblock(k, format, blk, &k0, &kc);
         int depth = stored_depth(kc, format);
         for (int panel = panel_begin; panel < panel_end; panel++) {
             float *dst = panel_f32;
@@ -264,82 +267,9 @@ obc_microkernel_choice obc_select_microkernel(void) {
 /// Source of zeros for padded rows and convolution taps that fall outside the image.
 static const float zero_row[OBC_KC_MAX];
 
-/// Interleaves `len` values from each of MR row pointers into a packed panel: f32
-/// (`dst[p*MR + i]`) or, for the bf16 kernel, bf16 k-pairs (`dst[(p/2)*2*MR + 2*i + p%2]`, len
-/// even). Either way the values of depth p start at element p·MR.
-typedef void (*interleave_fn)(const float *const rows[OBC_MR], int len, void *dst);
-
-static void interleave_rows_generic(const float *const rows[OBC_MR], int len, void *dst_) {
-    float *dst = dst_;
-    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
-    for (int p = 0; p < len; p++) {
-        float *d = dst + (size_t)p * OBC_MR;
-        d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
-    }
-}
-
-/// Transposes 8 rows of 8 lanes into 8 columns (`c[j]` = lane j of every row).
-__attribute__((target("avx2"), always_inline))
-static inline void transpose8x8(const __m256 r[8], __m256 c[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    c[0] = _mm256_permute2f128_ps(u0, u4, 0x20); c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    c[2] = _mm256_permute2f128_ps(u2, u6, 0x20); c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    c[4] = _mm256_permute2f128_ps(u0, u4, 0x31); c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    c[6] = _mm256_permute2f128_ps(u2, u6, 0x31); c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
-/// 8 depths at a time: 6 rows (and 2 zero rows) transposed in registers, each column's 6 values
-/// stored with its 2 zero lanes overhanging.
-__attribute__((target("avx2")))
-static void interleave_rows_avx2(const float *const rows[OBC_MR], int len, void *dst_) {
-    float *dst = dst_;
-    int p = 0;
-    for (; p + 8 <= len; p += 8) {
-        __m256 r[8], c[8];
-        for (int i = 0; i < OBC_MR; i++) r[i] = _mm256_loadu_ps(rows[i] + p);
-        r[6] = r[7] = _mm256_setzero_ps();
-        transpose8x8(r, c);
-        // In increasing order, each full store's last two lanes are overwritten by the next one's
-        // (the buffer has two floats of slack for the last): AMD's vmaskmovps stores are slow.
-        for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(p + j) * OBC_MR, c[j]);
-    }
-    if (p < len) {
-        const float *tail[OBC_MR];
-        for (int i = 0; i < OBC_MR; i++) tail[i] = rows[i] + p;
-        interleave_rows_generic(tail, len - p, dst + (size_t)p * OBC_MR);
-    }
-}
-
-/// The bf16 form: each row's 16 depths become 8 k-pairs (32-bit lanes) by `vcvtneps2bf16`, and
-/// the same 8×8 transpose of 32-bit lanes interleaves the rows.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void interleave_rows_pairs(const float *const rows[OBC_MR], int len, void *dst_) {
-    uint16_t *dst = dst_;
-    int p = 0;
-    for (; p + 16 <= len; p += 16) {
-        __m256 r[8], c[8];
-        for (int i = 0; i < OBC_MR; i++) r[i] = (__m256)_mm512_cvtneps_pbh(_mm512_loadu_ps(rows[i] + p));
-        r[6] = r[7] = _mm256_setzero_ps();
-        transpose8x8(r, c);
-        for (int j = 0; j < 8; j++) _mm256_mask_storeu_ps((float *)(dst + (size_t)(p + 2 * j) * OBC_MR), 0x3F, c[j]);
-    }
-    for (; p < len; p += 2) {
-        float pair[2 * OBC_MR];
-        for (int i = 0; i < OBC_MR; i++) { pair[i] = rows[i][p]; pair[OBC_MR + i] = rows[i][p + 1]; }
-        obc_pack_pairs_bf16(pair, 2, OBC_MR, dst + (size_t)p * OBC_MR);
-    }
-}
-
 /// Packs rows [i0, i0+mc) × depth [k0, k0+kc) of A into MR-row panels of `depth` (kc, or kc
 /// rounded up to pairs) depths each, with `interleave` choosing the element layout.
-static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, int depth, interleave_fn interleave,
+static void pack_a(const obc_a_source *s, int i0, int mc, int k0, int kc, int depth, obc_interleave_fn interleave,
                    size_t esize, void *dst) {
     const float *rows[OBC_MR];
     for (int r = 0; r < mc; r += OBC_MR) {
@@ -404,7 +334,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
     int dot = b_format == OBC_BF16 && obc_isa() >= OBC_ISA_AVX512BF16;
     obc_microkernel_choice kernel = dot ? (obc_microkernel_choice){obc_bf16_microkernel(), 2} : obc_select_microkernel();
     int width = kernel.panels * OBC_NR;
-    interleave_fn interleave = obc_use_avx2() ? interleave_rows_avx2 : interleave_rows_generic;
+    obc_interleave_fn interleave = obc_select_interleave(0);
     float *abuf = thread_buffer(&a_buffer, sizeof(float) * (OBC_MC * OBC_KC_MAX + 2));
     uint16_t *apairs = dot ? thread_buffer(&a_pairs_buffer, sizeof(uint16_t) * OBC_MC * OBC_KC_MAX) : NULL;
     // Half-precision panels are widened once per (panel, A block) into an L1-sized f32 buffer
@@ -413,12 +343,12 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
     float *bwide = b_format == OBC_F32 || dot ? NULL : thread_buffer(&b_buffer, sizeof(float) * OBC_KC_MAX * 2 * OBC_NR);
     size_t esize = obc_format_size(b_format);
     int npad = round_up(n, OBC_NR);
-    int blocks = obc_kblock_count(k);
+    int blocks = obc_kblock_count(k, b_format);
     for (int jc = n0; jc < n1; jc += OBC_NC) {
         int jend = jc + OBC_NC < n1 ? jc + OBC_NC : n1;
         for (int blk = 0; blk < blocks; blk++) {
             int k0, kc;
-            obc_kblock(k, blk, &k0, &kc);
+            obc_kblock(k, b_format, blk, &k0, &kc);
             int depth = stored_depth(kc, b_format);
             // A packs straight into k-pairs when no pair straddles a convolution tap or the end.
             int pairs_direct = kc % 2 == 0 && (a->kind == 0 || a->channels % 2 == 0);
@@ -429,7 +359,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
             for (int ic = m0; ic < m1; ic += OBC_MC) {
                 int mc = m1 - ic < OBC_MC ? m1 - ic : OBC_MC;
                 if (dot && pairs_direct) {
-                    pack_a(a, ic, mc, k0, kc, depth, interleave_rows_pairs, sizeof(uint16_t), apairs);
+                    pack_a(a, ic, mc, k0, kc, depth, obc_select_interleave(1), sizeof(uint16_t), apairs);
                 } else {
                     pack_a(a, ic, mc, k0, kc, kc, interleave, sizeof(float), abuf);
                     if (dot) {

@@ -19,9 +19,10 @@ final class GEMMTests: XCTestCase {
 
     func testGEMMMatchesReferenceOnOddShapes() {
         var rng = SeededValues(seed: 1)
-        // Shapes around the 6×16 tile, the 256-deep k-block and the 144-row A block; the last two
-        // are big enough to be split across workers (by columns, then by rows).
-        let shapes = [(1, 1, 1), (7, 13, 5), (6, 16, 256), (13, 17, 257), (145, 33, 300), (50, 100, 3), (2, 700, 40), (150, 5, 520),
+        // Shapes around the 6×16 tile, the 768-deep k-blocks (uneven splits: 769, 1543) and the
+        // 144-row A block; the last two are big enough to be split across workers (by columns,
+        // then by rows).
+        let shapes = [(1, 1, 1), (7, 13, 5), (6, 16, 768), (13, 17, 769), (145, 33, 300), (50, 100, 3), (2, 700, 40), (150, 5, 1543),
                       (4, 1000, 70), (1030, 24, 12)]
         for (m, n, k) in shapes {
             let lda = k + 3, ldb = n + 2
@@ -70,6 +71,22 @@ final class GEMMTests: XCTestCase {
         let c = Tensor(shape: [9, 8], repeating: 42)
         gemm(m: 9, n: 5, k: 4, a: a.pointer, lda: 4, b: b.pointer, ldb: 5, c: c.pointer, ldc: 8, bias: nil, accumulate: false)
         for i in 0..<9 { for j in 5..<8 { XCTAssertEqual(c.pointer[i * 8 + j], 42) } }
+    }
+
+    func testFeedForwardInRowBlocksEqualsTheUnblockedLayers() {
+        var rng = SeededValues(seed: 4)
+        // 700 rows of a 6000-wide hidden layer: three row blocks of 349, 349 and 2.
+        let x = rng.tensor([2, 350, 24]), residual = rng.tensor([2, 350, 10])
+        let first = LinearWeight(weight: rng.tensor([6000, 24], scale: 0.2), bias: rng.tensor([6000]))
+        let second = LinearWeight(weight: rng.tensor([10, 3000], scale: 0.02), bias: rng.tensor([10]))
+        forEachConfiguration { label in
+            let want = linear(geglu(linear(x, first)), second, adding: residual)
+            let meter = FLOPMeter()
+            let got = meter.measure { feedForward(x, first, activation: geglu, second, adding: residual) }
+            XCTAssertEqual(got.shape, [2, 350, 10])
+            assertMatches(got, doubles(want), tolerance: 1e-6, label)
+            XCTAssertEqual(meter.multiplyAdds(of: .gemm), 700 * (6000 * 24 + 10 * 3000), label)
+        }
     }
 
     func testGEMMCountsMultiplyAddsAndCountOnlySkipsWork() {

@@ -69,9 +69,9 @@ final class HalfPrecisionTests: XCTestCase {
 
     func testGEMMAtHalfPrecisionEqualsF32GEMMOnRoundedOperands() {
         var rng = SeededValues(seed: 42)
-        // Around the 6×16 tile and the k-blocks (odd depths split into uneven pairs); the last
-        // two split across workers.
-        for (m, n, k) in [(7, 13, 5), (13, 17, 257), (6, 40, 511), (145, 33, 300), (1030, 24, 40), (4, 700, 70)] {
+        // Around the 6×16 tile and the 768-deep k-blocks (odd depths; 1541 splits into three
+        // uneven blocks); the last two split across workers.
+        for (m, n, k) in [(7, 13, 5), (13, 17, 257), (6, 40, 769), (5, 20, 1541), (145, 33, 300), (1030, 24, 40), (4, 700, 70)] {
             let a = rng.tensor([m, k]), b = rng.tensor([k, n]), bias = rng.tensor([n])
             for precision in halfPrecisions {
                 let ra = roundedActivations(a, precision), rb = precision.rounded(b)

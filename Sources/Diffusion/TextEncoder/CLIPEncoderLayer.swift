@@ -33,11 +33,10 @@ struct CLIPEncoderLayer: Sendable {
         let attended = attention(q: linear(h, query), k: linear(h, key), v: linear(h, value), heads: heads, causal: true,
                                  precision: query.packed.precision)
         let x = linear(attended, output, adding: x)
-        let expanded = linear(layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: eps), fc1)
-        let activated = switch activation {
-        case .quickGelu: quickGelu(expanded)
-        case .gelu: gelu(expanded)
+        let act: (Tensor) -> Tensor = switch activation {
+        case .quickGelu: quickGelu
+        case .gelu: gelu
         }
-        return linear(activated, fc2, adding: x)
+        return feedForward(layerNorm(x, weight: norm2.weight, bias: norm2.bias, eps: eps), fc1, activation: act, fc2, adding: x)
     }
 }

@@ -31,8 +31,8 @@ public struct BasicTransformerBlock: Sendable {
     public func callAsFunction(_ x: Tensor, context: Tensor, attention: AttentionAccelerator? = nil) -> Tensor {
         var h = attend(selfAttention, layerNorm(x, weight: norm1.weight, bias: norm1.bias, eps: Self.eps), context: nil, attention, adding: x)
         h = attend(crossAttention, layerNorm(h, weight: norm2.weight, bias: norm2.bias, eps: Self.eps), context: context, attention, adding: h)
-        let ff = geglu(linear(layerNorm(h, weight: norm3.weight, bias: norm3.bias, eps: Self.eps), feedForwardIn))
-        return linear(ff, feedForwardOut, adding: h)
+        return feedForward(layerNorm(h, weight: norm3.weight, bias: norm3.bias, eps: Self.eps), feedForwardIn,
+                           activation: geglu, feedForwardOut, adding: h)
     }
 
     /// `residual + layer(input)`. The normalised input is only computed when the layer really
