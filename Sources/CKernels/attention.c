@@ -108,9 +108,10 @@ static void softmax_panel_avx2(float *s, long lds, int kb, int j0, int q0, int c
 }
 
 /// The same step with one zmm per key row: a panel's 16 queries are exactly one vector.
-__attribute__((target("avx512f")))
-static void softmax_panel_avx512(float *s, long lds, int kb, int j0, int q0, int causal,
-                                 float *m, float *l, float *correction, float scale) {
+/// `coarse` (a constant at each call site) takes the cheaper exp for bf16 probabilities.
+__attribute__((target("avx512f"), always_inline))
+static inline void softmax_panel_zmm(float *s, long lds, int kb, int j0, int q0, int causal,
+                                     float *m, float *l, float *correction, float scale, int coarse) {
     const __m512 vscale = _mm512_set1_ps(scale);
     const __m512 query = _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                        _mm512_set1_ps((float)q0));
@@ -122,17 +123,30 @@ static void softmax_panel_avx512(float *s, long lds, int kb, int j0, int q0, int
     }
     // Lanes with no visible key yet keep max −∞; their exp(−∞ − −∞) is masked to zero.
     __m512 corr = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(old, neg_inf, _CMP_NEQ_OQ), obc_exp16(_mm512_mul_ps(_mm512_sub_ps(old, mx), vscale)));
-    __m512 sum = _mm512_setzero_ps();
+    __m512 sum = _mm512_setzero_ps(), mx_scaled = _mm512_mul_ps(mx, vscale);
     for (int jj = 0; jj < kb; jj++) {
         float *row = s + jj * lds;
         __mmask16 visible = causal ? _mm512_cmp_ps_mask(_mm512_set1_ps((float)(j0 + jj)), query, _CMP_LE_OQ) : 0xFFFF;
-        __m512 e = _mm512_maskz_mov_ps(visible, obc_exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(row), mx), vscale)));
+        __m512 x = _mm512_fmsub_ps(_mm512_loadu_ps(row), vscale, mx_scaled);
+        __m512 e = _mm512_maskz_mov_ps(visible, coarse ? obc_exp16_coarse(x) : obc_exp16(x));
         _mm512_storeu_ps(row, e);
         sum = _mm512_add_ps(sum, e);
     }
     _mm512_storeu_ps(l, _mm512_fmadd_ps(_mm512_loadu_ps(l), corr, sum));
     _mm512_storeu_ps(m, mx);
     _mm512_storeu_ps(correction, corr);
+}
+
+__attribute__((target("avx512f")))
+static void softmax_panel_avx512(float *s, long lds, int kb, int j0, int q0, int causal,
+                                 float *m, float *l, float *correction, float scale) {
+    softmax_panel_zmm(s, lds, kb, j0, q0, causal, m, l, correction, scale, 0);
+}
+
+__attribute__((target("avx512f")))
+static void softmax_panel_avx512_coarse(float *s, long lds, int kb, int j0, int q0, int causal,
+                                        float *m, float *l, float *correction, float scale) {
+    softmax_panel_zmm(s, lds, kb, j0, q0, causal, m, l, correction, scale, 1);
 }
 
 /// The kernels one attention call runs with: products, softmax, and how its operands are stored.
@@ -289,7 +303,7 @@ void obc_attention(const float *q, long ldq, const float *k, long ldk, const flo
         .kernel = bf16 && isa >= OBC_ISA_AVX512BF16 ? obc_bf16_microkernel() : f32.run,
         .tile_panels = bf16 && isa >= OBC_ISA_AVX512BF16 ? 2 : f32.panels,
         .interleave = obc_select_interleave(0),
-        .softmax_panel = isa >= OBC_ISA_AVX512 ? softmax_panel_avx512
+        .softmax_panel = isa >= OBC_ISA_AVX512 ? (bf16 ? softmax_panel_avx512_coarse : softmax_panel_avx512)
                        : isa >= OBC_ISA_AVX2 ? softmax_panel_avx2 : softmax_panel_generic,
         .pairs = bf16 && isa >= OBC_ISA_AVX512BF16,
         .round = bf16 && isa < OBC_ISA_AVX512BF16,
