@@ -83,20 +83,15 @@ struct Eval: AsyncParsableCommand {
 /// One row's running totals.
 private struct EvalResult {
     let name: String
-    var hits: [String: Int] = [:]
+    var score = AttributeScore()
     var features: [[Double]] = []
     var frechet = 0.0
     var serverFLOPs = 0.0, deviceFLOPs = 0.0, serverSeconds = 0.0, deviceSeconds = 0.0
 
     init(name: String) { self.name = name }
 
-    static let sensitive = ["gender", "age"], nonSensitive = ["shirt", "background", "accessory"]
-
     mutating func add(read: PortraitAttributes, truth: PortraitAttributes, report: GenerationReport?) {
-        for (name, hit) in [("gender", read.gender == truth.gender), ("age", read.age == truth.age), ("shirt", read.shirt == truth.shirt),
-                            ("background", read.background == truth.background), ("accessory", read.accessory == truth.accessory)] {
-            hits[name, default: 0] += hit ? 1 : 0
-        }
+        score.add(read: read, truth: truth)
         guard let report else { return }
         serverFLOPs += report.server.map { 2 * Double($0.executedMultiplyAdds) } ?? 0
         serverSeconds += report.server?.phaseSeconds["total"] ?? 0
@@ -107,11 +102,11 @@ private struct EvalResult {
     static let header = "mode                          | sensitive | non-sens. | gender  age   shirt bg    acc.  | FD     | server GFLOP  s    | device GFLOP  s"
 
     func line(count: Int) -> String {
-        func accuracy(_ names: [String]) -> Double { Double(names.reduce(0) { $0 + hits[$1, default: 0] }) / Double(names.count * count) }
         let n = Double(count)
-        let each = (Self.sensitive + Self.nonSensitive).map { String(format: "%.2f", accuracy([$0])) }.joined(separator: "  ")
+        let each = AttributeScore.Attribute.allCases.map { String(format: "%.2f", score.accuracy($0)) }.joined(separator: "  ")
         return name.padding(toLength: 30, withPad: " ", startingAt: 0)
-            + String(format: "| %.3f     | %.3f     | ", accuracy(Self.sensitive), accuracy(Self.nonSensitive)) + each
+            + String(format: "| %.3f     | %.3f     | ", score.accuracy(AttributeScore.Attribute.sensitive),
+                     score.accuracy(AttributeScore.Attribute.nonSensitive)) + each
             + String(format: "  | %-6.3f | %10.3f %6.2f | %10.3f %6.2f", frechet, serverFLOPs / n / 1e9, serverSeconds / n,
                      deviceFLOPs / n / 1e9, deviceSeconds / n)
     }

@@ -19,11 +19,17 @@ struct World: ParsableCommand {
         guard sheet >= 0 else { throw ValidationError("--sheet must be ≥ 0, got \(sheet)") }
     }
 
-    /// One `captions.jsonl` line: the caption and the labels the training script and `eval` use.
-    struct Record: Encodable {
+    /// One `captions.jsonl` line: the caption and the labels the training script and `check` use.
+    struct Record: Codable {
         let index: Int
         let caption: String
         let portrait: Portrait
+    }
+
+    /// The records of a dataset written by this command.
+    static func records(in directory: URL) throws -> [Record] {
+        let text = try String(contentsOf: directory.appendingPathComponent("captions.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
     }
 
     func run() throws {

@@ -37,19 +37,23 @@ final class PortraitWorldTests: XCTestCase {
     }
 
     func testCheckerReadsGeneratorImagesPerAttribute() throws {
-        let accuracy = try checkerAccuracy(count: 300, seed: 2) { $0 }
-        for (attribute, value) in accuracy { XCTAssertGreaterThanOrEqual(value, 0.98, attribute) }
+        let score = try checkerScore(count: 300, seed: 2) { $0 }
+        for attribute in AttributeScore.Attribute.allCases {
+            XCTAssertGreaterThanOrEqual(score.accuracy(attribute), 0.98, attribute.rawValue)
+        }
     }
 
     /// Generated images come out of a VAE: the cues must survive heavy blur and a colour shift.
     func testCheckerSurvivesBlurAndColourShift() throws {
-        let accuracy = try checkerAccuracy(count: 100, seed: 3) { image in
+        let score = try checkerScore(count: 100, seed: 3) { image in
             var blurred = image
             for _ in 0..<2 { blurred = boxBlur(blurred) }
             blurred.pixels = blurred.pixels.map { UInt8(min(255, Int($0) + 12)) }
             return blurred
         }
-        for (attribute, value) in accuracy { XCTAssertGreaterThanOrEqual(value, 0.98, attribute) }
+        for attribute in AttributeScore.Attribute.allCases {
+            XCTAssertGreaterThanOrEqual(score.accuracy(attribute), 0.98, attribute.rawValue)
+        }
     }
 
     func testCheckerRejectsOtherSizes() throws {
@@ -60,20 +64,15 @@ final class PortraitWorldTests: XCTestCase {
         XCTAssertThrowsError(try RGBImage(width: 2, height: 2, pixels: [0]))
     }
 
-    /// Fraction of samples whose attribute the checker reads back, per attribute.
-    private func checkerAccuracy(count: Int, seed: UInt64, distort: (RGBImage) -> RGBImage) throws -> [String: Double] {
+    /// How well the checker reads back `count` distorted samples of world `seed`.
+    private func checkerScore(count: Int, seed: UInt64, distort: (RGBImage) -> RGBImage) throws -> AttributeScore {
         let world = PortraitWorld(seed: seed)
-        var hits: [String: Int] = [:]
+        var score = AttributeScore()
         for i in 0..<count {
-            let s = world.sample(i), truth = s.portrait.attributes
-            let read = try AttributeChecker.read(distort(s.image))
-            hits["gender", default: 0] += read.gender == truth.gender ? 1 : 0
-            hits["age", default: 0] += read.age == truth.age ? 1 : 0
-            hits["shirt", default: 0] += read.shirt == truth.shirt ? 1 : 0
-            hits["background", default: 0] += read.background == truth.background ? 1 : 0
-            hits["accessory", default: 0] += read.accessory == truth.accessory ? 1 : 0
+            let s = world.sample(i)
+            score.add(read: try AttributeChecker.read(distort(s.image)), truth: s.portrait.attributes)
         }
-        return hits.mapValues { Double($0) / Double(count) }
+        return score
     }
 
     private func boxBlur(_ image: RGBImage) -> RGBImage {
