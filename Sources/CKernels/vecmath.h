@@ -26,15 +26,22 @@ static inline __m256 obc_exp8(__m256 x) {
     return _mm256_mul_ps(y, _mm256_castsi256_ps(pow2));
 }
 
+/// e^x = 2ⁿ·e^r for 16 lanes: n = round(x / ln 2) and r = x − n·ln 2 in two parts (Cody–Waite,
+/// as Cephes' expf), |r| ≤ ln 2 / 2.
+__attribute__((target("avx512f")))
+static inline __m512 obc_exp16_reduce(__m512 x, __m512 *n) {
+    *n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(*n, _mm512_set1_ps(0.693359375f), x);
+    return _mm512_fnmadd_ps(*n, _mm512_set1_ps(-2.12194440e-4f), r);
+}
+
 /// e^x for 16 lanes: `obc_exp8`'s reduction and polynomial, with the 2^n scaling done by
 /// `vscalefps` (which also gives 0 below the range and ∞ above it without clamping) — fewer
 /// instructions in attention's softmax, its hottest caller.
 __attribute__((target("avx512f")))
 static inline __m512 obc_exp16(__m512 x) {
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 n, r = obc_exp16_reduce(x, &n);
     __m512 y = _mm512_set1_ps(1.9875691500e-4f);
     y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
     y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
@@ -49,10 +56,7 @@ static inline __m512 obc_exp16(__m512 x) {
 /// for values about to be rounded to bf16 (relative 2⁻⁹), such as bf16 attention's probabilities.
 __attribute__((target("avx512f")))
 static inline __m512 obc_exp16_coarse(__m512 x) {
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 n, r = obc_exp16_reduce(x, &n);
     __m512 y = _mm512_set1_ps(1.0f / 24);
     y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f / 6));
     y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(0.5f));

@@ -23,11 +23,7 @@ public final class LinearWeight: @unchecked Sendable {
 /// `x·Wᵀ + b (+ residual)` over the last axis of `x` (`[..., in]` → `[..., out]`). A residual
 /// (same shape as the result) is added as the product is stored, saving a pass over memory.
 public func linear(_ x: Tensor, _ w: LinearWeight, adding residual: Tensor? = nil) -> Tensor {
-    precondition(x.shape.last == w.inFeatures, "linear expects last dim \(w.inFeatures), got \(x.shape)")
-    let m = x.count / Swift.max(w.inFeatures, 1)
-    var shape = x.shape
-    shape[shape.count - 1] = w.outFeatures
-    if let residual { precondition(residual.shape == shape, "linear: residual \(residual.shape) is not the output shape \(shape)") }
+    let (m, shape) = rowsAndOutputShape("linear", x, in: w.inFeatures, out: w.outFeatures, residual: residual)
     let out = Tensor.kernelOutput(shape)
     FLOPMeter.run(.gemm, multiplyAdds: m * w.outFeatures * w.inFeatures) {
         runPackedGEMM(denseSource(x.pointer, lda: w.inFeatures), m: m, b: w.packed, c: out.pointer, ldc: w.outFeatures,
@@ -68,11 +64,7 @@ public func gemm(m: Int, n: Int, k: Int,
 /// the three steps, and peak memory holds one block's instead of the whole batch's.
 public func feedForward(_ x: Tensor, _ first: LinearWeight, activation: (Tensor) -> Tensor, _ second: LinearWeight,
                         adding residual: Tensor? = nil) -> Tensor {
-    precondition(x.shape.last == first.inFeatures, "feedForward expects last dim \(first.inFeatures), got \(x.shape)")
-    let rows = x.count / Swift.max(first.inFeatures, 1)
-    var shape = x.shape
-    shape[shape.count - 1] = second.outFeatures
-    if let residual { precondition(residual.shape == shape, "feedForward: residual \(residual.shape) is not the output shape \(shape)") }
+    let (rows, shape) = rowsAndOutputShape("feedForward", x, in: first.inFeatures, out: second.outFeatures, residual: residual)
     let out = Tensor.kernelOutput(shape)
     // About 8 MiB of hidden activations per block (L3-resident), at least 256 rows so each
     // block's products still split well over the workers.
@@ -94,4 +86,15 @@ public func feedForward(_ x: Tensor, _ first: LinearWeight, activation: (Tensor)
         start += n
     }
     return out
+}
+
+/// The rows of `x` (`[..., in]`) and the shape `[..., out]` of a layer's result, checking both
+/// and that a residual has that shape.
+private func rowsAndOutputShape(_ name: String, _ x: Tensor, in inFeatures: Int, out outFeatures: Int,
+                                residual: Tensor?) -> (rows: Int, shape: [Int]) {
+    precondition(x.shape.last == inFeatures, "\(name) expects last dim \(inFeatures), got \(x.shape)")
+    var shape = x.shape
+    shape[shape.count - 1] = outFeatures
+    if let residual { precondition(residual.shape == shape, "\(name): residual \(residual.shape) is not the output shape \(shape)") }
+    return (x.count / Swift.max(inFeatures, 1), shape)
 }
