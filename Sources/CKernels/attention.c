@@ -9,12 +9,12 @@
 // runs down each 16-query column panel with one vector lane per query (no horizontal
 // reductions), and the resulting Pᵀ is read in place as the B operand of the second product
 // Oᵀ += Vᵀ·Pᵀ. Only a BK×BQ tile of scores exists at a time (60 KiB), so 4096×4096
-// self-attention needs no tokens×tokens buffer. In bf16, Q, K, V and P are rounded to bf16 (k-pair layout) and both
-// products are bf16 dot products accumulated in f32; the softmax stays f32.
+// self-attention needs no tokens×tokens buffer. In bf16, Q, K, V and P are rounded to bf16
+// (k-pair layout) and both products are bf16 dot products accumulated in f32; the softmax
+// stays f32.
 
 #define BQ 64  // queries per block: 4 panels of OBC_NR
 #define BK 240 // keys per block: 40 micro-kernel row panels (a multiple of OBC_MR and of 16)
-#define QP (BQ / OBC_NR)
 
 /// Grows a per-thread, 64-byte aligned scratch buffer to at least `count` floats.
 static float *grow(float **buffer, size_t *capacity, size_t count) {

@@ -334,7 +334,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
     int dot = b_format == OBC_BF16 && obc_isa() >= OBC_ISA_AVX512BF16;
     obc_microkernel_choice kernel = dot ? (obc_microkernel_choice){obc_bf16_microkernel(), 2} : obc_select_microkernel();
     int width = kernel.panels * OBC_NR;
-    obc_interleave_fn interleave = obc_select_interleave(0);
+    obc_interleave_fn interleave = obc_select_interleave(0), interleave_pairs = dot ? obc_select_interleave(1) : NULL;
     float *abuf = thread_buffer(&a_buffer, sizeof(float) * (OBC_MC * OBC_KC_MAX + 2));
     uint16_t *apairs = dot ? thread_buffer(&a_pairs_buffer, sizeof(uint16_t) * OBC_MC * OBC_KC_MAX) : NULL;
     // Half-precision panels are widened once per (panel, A block) into an L1-sized f32 buffer
@@ -359,7 +359,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
             for (int ic = m0; ic < m1; ic += OBC_MC) {
                 int mc = m1 - ic < OBC_MC ? m1 - ic : OBC_MC;
                 if (dot && pairs_direct) {
-                    pack_a(a, ic, mc, k0, kc, depth, obc_select_interleave(1), sizeof(uint16_t), apairs);
+                    pack_a(a, ic, mc, k0, kc, depth, interleave_pairs, sizeof(uint16_t), apairs);
                 } else {
                     pack_a(a, ic, mc, k0, kc, kc, interleave, sizeof(float), abuf);
                     if (dot) {

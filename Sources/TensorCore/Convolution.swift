@@ -48,7 +48,7 @@ public final class Conv2dWeight: @unchecked Sendable {
 ///
 /// An implicit GEMM: output pixels are the rows of A and (ky, kx, in) its depth, but A is never
 /// built — the GEMM's A-packing step gathers each block straight from the input (zeros where a
-/// tap falls in the padding), so the only extra memory is the kernel's 144 KiB per-thread
+/// tap falls in the padding), so the only extra memory is the kernel's per-thread A-block
 /// buffer. A 1×1, stride-1, unpadded convolution is exactly a GEMM over the pixels.
 public func conv2d(_ x: Tensor, _ w: Conv2dWeight, adding residual: Tensor? = nil, addingPerImage imageBias: Tensor? = nil) -> Tensor {
     precondition(x.rank == 4 && x.shape[3] == w.inChannels, "conv2d expects NHWC with \(w.inChannels) channels, got \(x.shape)")
