@@ -75,4 +75,11 @@ extension GenerationMode {
     public func keptRow(of candidateSet: CandidateSet) -> Int {
         isPrivate ? candidateSet.realIndex : 0
     }
+
+    /// The text the device conditions on: the same text the server ran for the kept row — the
+    /// engine's rendering of the real values in the private modes (attribute words normalised,
+    /// see `PrivacyReport.normalisedWords`), the prompt as typed otherwise.
+    public func devicePrompt(of candidateSet: CandidateSet) -> String {
+        isPrivate ? candidateSet.realCandidate : candidateSet.prompt
+    }
 }

@@ -66,7 +66,7 @@ public struct HybridGenerator: Sendable {
         let meter = FLOPMeter()
         var calls = 0
         let latent = try meter.measure {
-            try denoiser.denoise(prompt: candidateSet.prompt, settings: settings, from: start) { done, total in
+            try denoiser.denoise(prompt: mode.devicePrompt(of: candidateSet), settings: settings, from: start) { done, total in
                 calls += 1
                 progress("device step \(done)/\(total)")
             }

@@ -21,6 +21,8 @@ struct AttributeDetector {
         var carrierValues: [[Int]]
         /// Person heads: word position, whether plural.
         var heads: [(position: Int, plural: Bool)]
+        /// Per template piece, the prompt's own text it replaces (nil for literal pieces).
+        var originals: [String?]
     }
 
     let lexicon: Lexicon
@@ -54,6 +56,9 @@ struct AttributeDetector {
         "call", "calls", "called", "calling", "ask", "asks", "asked", "asking", "pay", "pays", "paid", "paying",
     ]
 
+    /// Determiners that open a second object after an indirect one ("give her daughter a hug").
+    static let objectDeterminers: Set<String> = ["a", "an", "the", "some", "this", "that", "these", "those", "one", "two", "three"]
+
     /// Number-word suffixes that make a token a self-contained age ("18-year-old", "30yo").
     static let ageTokenSuffixes = ["-year-old", "-years-old", "-yr-old", "-yo", "yo", "-year-olds"]
 
@@ -73,7 +78,9 @@ struct AttributeDetector {
     private struct Carrier {
         /// Token index range covered by the piece.
         var tokens: ClosedRange<Int>
-        var piece: PromptTemplate.Piece
+        /// Nil for a carrier that only gives a value: a first name's culture, rendered by the
+        /// name's own piece.
+        var piece: PromptTemplate.Piece?
         var value: Int
         /// Pronouns lose to nouns and adjectives when deciding a person's real value.
         var isPronoun: Bool
@@ -118,6 +125,11 @@ struct AttributeDetector {
             mentions.append(mention)
         }
 
+        // 1b. First names: a person of their own, or the name of the person just before
+        //     ("a woman named Maria"). The name carries gender and culture.
+        findFirstNames(tokens: tokens, mentions: &mentions, consumed: &consumed)
+        findPlaces(tokens: tokens, mentions: &mentions, consumed: &consumed)
+
         // 2. Ages after the noun: "a man aged 70", "a woman, 30 years old", "in her 40s".
         for position in 0..<tokens.wordCount where !consumed.contains(position) {
             guard let age = postNominalAge(at: position, tokens: tokens) else { continue }
@@ -133,15 +145,34 @@ struct AttributeDetector {
             attachAge(age, to: &mentions[owner], tokens: tokens, consumed: &consumed, unhidden: &unhidden)
         }
 
-        // 3. Pronouns, tied by position (never by gender) to the nearest singular person.
+        // 3. Pronouns, tied by role and position (never by gender) to a singular person. The
+        //    rules read roles and positions only, so every candidate is read back the same way.
         if let gender = lexicon.genderAttribute {
             var pronounOnly: Int?
+            var subjects: [(position: Int, owner: Int)] = []
             for position in 0..<tokens.wordCount where !consumed.contains(position) {
                 let (base, _) = splitPossessive(tokens.word(position))
                 guard let forms = lexicon.pronouns[base] else { continue }
-                let role = pronounRole(at: position, base: base, tokens: tokens, forms: forms)
+                let role = pronounRole(at: position, base: base, tokens: tokens, forms: forms, consumed: consumed)
                 let value = forms.first { $0.role == role }?.genderValue ?? forms[0].genderValue
-                var owner = nearestMention(to: position, in: mentions, pluralAllowed: false)
+                var owner: Int?
+                switch role {
+                case .possessive:
+                    // A possessive determiner never refers to the person it determines ("her
+                    // son": not the son), so it looks back only.
+                    owner = nearestMention(before: position, in: mentions, pluralAllowed: false)
+                case .object:
+                    // An object pronoun is not its own clause's subject ("a man looking at her",
+                    // "she throws him a ball"): the nearest person named or referred to as a
+                    // subject before it is skipped.
+                    let named = mentions.indices.filter { mentions[$0].head != nil && mentions[$0].anchor < position }
+                        .map { (position: mentions[$0].anchor, owner: $0) }
+                    let subject = (named + subjects.filter { $0.position < position }).max { $0.position < $1.position }?.owner
+                    owner = nearestMention(before: position, in: mentions, pluralAllowed: false, excluding: subject)
+                case .subject, .possessivePronoun, .reflexive:
+                    owner = nearestMention(to: position, in: mentions, pluralAllowed: false)
+                }
+                // With nobody to refer to, the pronoun is a person of its own.
                 if owner == nil {
                     if pronounOnly == nil {
                         mentions.append(Mention(anchor: position, head: nil, noun: nil, label: tokens.original(position)))
@@ -153,6 +184,7 @@ struct AttributeDetector {
                 let piece = PromptTemplate.Piece.pronoun(slot: gender, role: role, suffix: suffix, style: style(position))
                 mentions[owner!].carriers[gender, default: []].append(
                     Carrier(tokens: tokenRange(position, position), piece: piece, value: value, isPronoun: true))
+                if role == .subject { subjects.append((position, owner!)) }
                 consumed.insert(position)
             }
         }
@@ -166,15 +198,19 @@ struct AttributeDetector {
         var carrierValues: [[Int]] = []
         for mention in mentions {
             var hasSlot = false
-            for attribute in taxonomy.attributes.indices {
-                guard let carriers = mention.carriers[attribute], !carriers.isEmpty else { continue }
+            let slotted = taxonomy.attributes.indices.filter { !(mention.carriers[$0]?.isEmpty ?? true) }
+            let slotOf = Dictionary(uniqueKeysWithValues: slotted.enumerated().map { ($0.element, slots.count + $0.offset) })
+            for attribute in slotted {
+                let carriers = mention.carriers[attribute]!
                 let slotIndex = slots.count
                 slots.append(.init(person: labels.count, attribute: attribute, domainSize: taxonomy.attributes[attribute].values.count))
                 let decisive = carriers.first { !$0.isPronoun } ?? carriers[0]
                 realValues.append(decisive.value)
                 carrierValues.append(carriers.map(\.value))
                 for carrier in carriers {
-                    pieceAt[carrier.tokens.lowerBound] = (carrier.tokens.upperBound, carrier.piece.withSlot(slotIndex))
+                    if let piece = carrier.piece {
+                        pieceAt[carrier.tokens.lowerBound] = (carrier.tokens.upperBound, piece.withSlot(slotIndex) { slotOf[$0]! })
+                    }
                     if carrier.isPronoun, carrier.value != decisive.value {
                         notes.append("the pronoun \"\(tokens.tokens[carrier.tokens.lowerBound].text)\" is tied to \"\(mention.label)\" and is rendered to agree with it")
                     }
@@ -201,24 +237,83 @@ struct AttributeDetector {
 
         // 6. The pieces, with literal text in between.
         var pieces: [PromptTemplate.Piece] = []
+        var originals: [String?] = []
         var literal = ""
         var index = 0
         while index < tokens.tokens.count {
             if let (last, piece) = pieceAt[index] {
-                if !literal.isEmpty { pieces.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty { pieces.append(.literal(literal)); originals.append(nil); literal = "" }
                 pieces.append(piece)
+                originals.append(tokens.tokens[index...last].map(\.text).joined())
                 index = last + 1
             } else {
                 literal += tokens.tokens[index].text
                 index += 1
             }
         }
-        if !literal.isEmpty { pieces.append(.literal(literal)) }
+        if !literal.isEmpty { pieces.append(.literal(literal)); originals.append(nil) }
 
         unhidden += findUnhiddenWords(tokens: tokens, consumed: consumed)
         return Result(template: PromptTemplate(pieces: pieces, slots: slots), realValues: realValues,
                       unhidden: unhidden, notes: notes, personLabels: labels, carrierValues: carrierValues,
-                      heads: mentions.compactMap { mention in mention.head.map { ($0, mention.noun?.plural ?? false) } })
+                      heads: mentions.compactMap { mention in mention.head.map { ($0, mention.noun?.plural ?? false) } },
+                      originals: originals)
+    }
+
+    // MARK: First names
+
+    /// Words that give the preceding person a name.
+    static let namingWords: Set<String> = ["named", "called"]
+
+    /// Turns each capitalised first name of the list into gender and culture carriers. A name
+    /// next to another capitalised word ("Maria Callas", "Lake Victoria") is a full or proper
+    /// name and is left alone (reported as a name), since swapping half of it would still point
+    /// at one real person.
+    private func findFirstNames(tokens: PromptTokens, mentions: inout [Mention], consumed: inout Set<Int>) {
+        guard let gender = lexicon.genderAttribute, let culture = lexicon.nameCulture else { return }
+        func capitalised(_ position: Int) -> Bool { tokens.original(position).first?.isUppercase ?? false }
+        let shouting = IndefiniteArticle.isShouting(tokens.tokens.map(\.text).joined())
+        for position in 0..<tokens.wordCount where !consumed.contains(position) && capitalised(position) {
+            let (base, _) = splitPossessive(tokens.word(position))
+            guard let name = lexicon.names[base] else { continue }
+            // In a text in capitals every word is capitalised; elsewhere a capitalised neighbour
+            // (other than the prompt's first word) makes a proper name of several words.
+            if !shouting, (tokens.spaceOnlyAfter(word: position) && capitalised(position + 1))
+                || (position > 1 && tokens.spaceOnlyAfter(word: position - 1) && capitalised(position - 1)) { continue }
+            let (_, suffix) = splitPossessive(tokens.original(position))
+            let token = tokens.wordIndices[position]
+            let piece = PromptTemplate.Piece.firstName(slot: gender, cultureSlot: culture, suffix: suffix, style: CaseStyle(of: tokens.original(position)))
+            let named = position > 0 && tokens.spaceOnlyAfter(word: position - 1) && Self.namingWords.contains(tokens.word(position - 1))
+            var owner = named ? mentions.lastIndex { $0.head != nil && $0.anchor < position && position - $0.anchor <= 3 } : nil
+            if owner == nil {
+                mentions.append(Mention(anchor: position, head: position, noun: Lexicon.Noun(gendered: nil, genderValue: nil, plural: false),
+                                        label: tokens.original(position)))
+                owner = mentions.count - 1
+            }
+            mentions[owner!].carriers[gender, default: []].append(Carrier(tokens: token...token, piece: piece, value: name.gender, isPronoun: false))
+            if mentions[owner!].pinned[culture] == nil {
+                mentions[owner!].carriers[culture, default: []].append(Carrier(tokens: token...token, piece: nil, value: name.culture, isPronoun: false))
+            }
+            consumed.insert(position)
+        }
+    }
+
+    /// Each capitalised place name of a place-role attribute is a slot of its own, tied to no
+    /// person (so no pronoun refers to it).
+    private func findPlaces(tokens: PromptTokens, mentions: inout [Mention], consumed: inout Set<Int>) {
+        for position in 0..<tokens.wordCount where !consumed.contains(position) {
+            guard let form = lexicon.forms(endingAt: position, in: tokens).first(where: { lexicon.taxonomy.attributes[$0.attribute].role == .place })
+            else { continue }
+            let first = position - form.words.count + 1
+            guard (first...position).allSatisfy({ !consumed.contains($0) && (tokens.original($0).first?.isUppercase ?? false) }) else { continue }
+            let label = (first...position).map { tokens.original($0) }.joined(separator: " ")
+            var mention = Mention(anchor: first, head: nil, noun: nil, label: label)
+            let range = tokens.wordIndices[first]...tokens.wordIndices[position]
+            mention.carriers[form.attribute] = [Carrier(tokens: range, piece: .attributeForm(slot: form.attribute, style: CaseStyle(of: tokens.original(first))),
+                                                        value: form.value, isPronoun: false)]
+            mentions.append(mention)
+            for p in first...position { consumed.insert(p) }
+        }
     }
 
     // MARK: Modifier run
@@ -242,7 +337,7 @@ struct AttributeDetector {
                 continue
             }
             let word = tokens.word(position)
-            if let form = lexicon.forms(endingAt: position, in: tokens).first,
+            if let form = lexicon.forms(endingAt: position, in: tokens).first, lexicon.taxonomy.attributes[form.attribute].role != .place,
                adjacent || !(lexicon.taxonomy.attributes[form.attribute].adjacentOnly ?? false) {
                 var first = position - form.words.count + 1
                 if first > 0, tokens.spaceOnlyAfter(word: first - 1), !consumed.contains(first - 1),
@@ -394,24 +489,39 @@ struct AttributeDetector {
 
     /// The nearest person before `position` (singular unless `pluralAllowed`), else the nearest after.
     private func nearestMention(to position: Int, in mentions: [Mention], pluralAllowed: Bool) -> Int? {
-        func eligible(_ mention: Mention) -> Bool { mention.head != nil && (pluralAllowed || !(mention.noun?.plural ?? false)) }
-        if let before = mentions.indices.filter({ mentions[$0].anchor < position && eligible(mentions[$0]) }).max(by: { mentions[$0].anchor < mentions[$1].anchor }) {
-            return before
-        }
-        return mentions.indices.filter { mentions[$0].anchor > position && eligible(mentions[$0]) }.min { mentions[$0].anchor < mentions[$1].anchor }
+        if let before = nearestMention(before: position, in: mentions, pluralAllowed: pluralAllowed) { return before }
+        return mentions.indices.filter { mentions[$0].anchor > position && Self.canOwnPronoun(mentions[$0], pluralAllowed: pluralAllowed) }
+            .min { mentions[$0].anchor < mentions[$1].anchor }
+    }
+
+    /// The nearest person before `position` (singular unless `pluralAllowed`), other than `excluded`.
+    private func nearestMention(before position: Int, in mentions: [Mention], pluralAllowed: Bool, excluding excluded: Int? = nil) -> Int? {
+        mentions.indices.filter { $0 != excluded && mentions[$0].anchor < position && Self.canOwnPronoun(mentions[$0], pluralAllowed: pluralAllowed) }
+            .max { mentions[$0].anchor < mentions[$1].anchor }
+    }
+
+    private static func canOwnPronoun(_ mention: Mention, pluralAllowed: Bool) -> Bool {
+        mention.head != nil && (pluralAllowed || !(mention.noun?.plural ?? false))
     }
 
     /// The role of a pronoun occurrence from its context. For words whose role is ambiguous
     /// across genders ("her": his or him), the role is decided from the following word and the
     /// preceding verb only, so every gender's rendering reads back with the same role.
-    private func pronounRole(at position: Int, base: String, tokens: PromptTokens, forms: [Lexicon.PronounForm]) -> PronounRole {
+    ///
+    /// After a ditransitive verb "her" + word is an indirect object ("give her flowers") unless
+    /// that word belongs to a person's phrase or a second object follows it ("give her daughter
+    /// a hug"): then it is possessive, which every gender renders grammatically ("his daughter").
+    private func pronounRole(at position: Int, base: String, tokens: PromptTokens, forms: [Lexicon.PronounForm],
+                             consumed: Set<Int>) -> PronounRole {
         let roles = Set(forms.map(\.role))
         let ambiguousRoles: Set<PronounRole> = [.object, .possessive, .possessivePronoun]
         if roles.isDisjoint(with: ambiguousRoles), let role = forms.first?.role { return role }
         let next = tokens.spaceOnlyAfter(word: position) ? tokens.word(position + 1) : nil
         if let next, !Self.functionWords.contains(next) {
             let previous = position > 0 && tokens.spaceOnlyAfter(word: position - 1) ? tokens.word(position - 1) : ""
-            return Self.ditransitiveVerbs.contains(previous) ? .object : .possessive
+            guard Self.ditransitiveVerbs.contains(previous) else { return .possessive }
+            let secondObject = tokens.spaceOnlyAfter(word: position + 1) && Self.objectDeterminers.contains(tokens.word(position + 2))
+            return consumed.contains(position + 1) || secondObject ? .possessive : .object
         }
         return roles.contains(.possessivePronoun) && !roles.contains(.object) ? .possessivePronoun : .object
     }
@@ -427,8 +537,11 @@ struct AttributeDetector {
             guard !consumed.contains(position) else { continue }
             let original = tokens.original(position)
             let (base, _) = splitPossessive(original)
-            if lexicon.firstNames.contains(base) {
-                found.append(UnhiddenWord(word: original, kind: .name, reveals: ["gender", "ethnicity"], why: "a personal name usually implies gender and often ethnicity"))
+            if lexicon.firstNames.contains(base) || (lexicon.names[base.lowercased()] != nil && base.first?.isUppercase == true) {
+                found.append(UnhiddenWord(word: original, kind: .name, reveals: ["gender", "ethnicity"],
+                                          why: lexicon.names[base.lowercased()] == nil
+                                            ? "a personal name outside the name list usually implies gender and often ethnicity"
+                                            : "part of a full or proper name (likely a real person or place), so it is left as written"))
                 continue
             }
             if lexicon.places.contains(base) {
@@ -464,8 +577,9 @@ struct AttributeDetector {
 }
 
 extension PromptTemplate.Piece {
-    /// The same piece pointing at another slot (detection fills in attribute indices first).
-    func withSlot(_ slot: Int) -> Self {
+    /// The same piece pointing at another slot (detection fills in attribute indices first);
+    /// `cultureSlot` maps a first name's culture attribute to its person's slot of it.
+    func withSlot(_ slot: Int, cultureSlot: (Int) -> Int) -> Self {
         switch self {
         case .literal, .article: return self
         case let .genderedNoun(_, noun, plural, suffix, style): return .genderedNoun(slot: slot, noun: noun, plural: plural, suffix: suffix, style: style)
@@ -473,6 +587,8 @@ extension PromptTemplate.Piece {
         case let .numericAge(_, decade, suffix): return .numericAge(slot: slot, decade: decade, suffix: suffix)
         case let .decadeWord(_, style): return .decadeWord(slot: slot, style: style)
         case let .pronoun(_, role, suffix, style): return .pronoun(slot: slot, role: role, suffix: suffix, style: style)
+        case let .firstName(_, culture, suffix, style):
+            return .firstName(slot: slot, cultureSlot: cultureSlot(culture), suffix: suffix, style: style)
         }
     }
 }

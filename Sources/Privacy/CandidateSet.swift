@@ -14,7 +14,9 @@ public struct CandidateSet: Sendable {
     /// What was hidden, what was not, and what the server can still guess.
     public let report: PrivacyReport
 
-    /// The candidate rendered with the prompt's own values.
+    /// The candidate rendered with the prompt's own values: the prompt itself except for the
+    /// slot words listed in `report.normalisedWords`. The device conditions on this text (not on
+    /// `prompt`), so its steps continue exactly the trajectory the server ran for this row.
     public var realCandidate: String { candidates[realIndex] }
 
     /// The value names of candidate `index`, one per slot, as "attribute=value".

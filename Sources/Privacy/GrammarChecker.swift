@@ -34,6 +34,16 @@ public struct GrammarChecker: Sendable {
             && tokens.word(position) == tokens.word(position + 1) && tokens.word(position).contains(where: \.isLetter) {
             violations.append(Violation(rule: "repeated word", detail: "\"\(tokens.original(position)) \(tokens.original(position + 1))\""))
         }
+        // Pronoun case: an object-only form ("him") cannot determine a person's noun phrase
+        // ("him daughter"), and a possessive-only pronoun ("hers") stands alone ("hers hat").
+        for position in 0..<max(0, tokens.wordCount - 1) where tokens.spaceOnlyAfter(word: position) {
+            guard let roles = lexicon.pronouns[tokens.word(position)].map({ Set($0.map(\.role)) }) else { continue }
+            let next = splitPossessive(tokens.word(position + 1)).base
+            let startsPersonPhrase = lexicon.nouns[next] != nil || !lexicon.forms(endingAt: position + 1, in: tokens).isEmpty
+            if (roles == [.object] && startsPersonPhrase) || (roles == [.possessivePronoun] && !AttributeDetector.functionWords.contains(next)) {
+                violations.append(Violation(rule: "pronoun case", detail: "\"\(tokens.original(position)) \(tokens.original(position + 1))\""))
+            }
+        }
         let detection = AttributeDetector(lexicon: lexicon).detect(text)
         // One value per attribute per person: no "woman … his", no "young man aged 70".
         for (slot, values) in zip(detection.template.slots, detection.carrierValues) where Set(values).count > 1 {

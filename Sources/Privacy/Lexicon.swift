@@ -34,6 +34,12 @@ struct Lexicon {
     private(set) var revealing: [String: [(words: [String], entry: Int, caseSensitive: Bool)]] = [:]
     let places: Set<String>
     let firstNames: Set<String>
+    /// The attribute whose values the first-name list's culture groups express (nil: no name slots).
+    let nameCulture: Int?
+    /// Lower-cased slot-able first name → (gender value, culture value).
+    private(set) var names: [String: (gender: Int, culture: Int)] = [:]
+    /// [gender value][culture value] → the names candidates are rendered with, most frequent first.
+    private(set) var renderedNames: [[[String]]] = []
     /// Lower-cased ambiguous forms per attribute index (colour words).
     let ambiguousForms: [Set<String>]
     /// Per attribute, words that start a multi-word form whose rest is a canonical form
@@ -96,6 +102,23 @@ struct Lexicon {
                 guard let first = words.first else { continue }
                 let caseSensitive = phrase.first?.isUppercase ?? false
                 revealing[first, default: []].append((words, entryIndex, caseSensitive))
+            }
+        }
+        nameCulture = taxonomy.firstNameList == nil ? nil : taxonomy.attributes.firstIndex { $0.values.contains { $0.nameGroups != nil } }
+        if let culture = nameCulture, let list = taxonomy.firstNameList {
+            let cultureValues = taxonomy.attributes[culture].values
+            renderedNames = genderValues.map { _ in cultureValues.map { _ in [] } }
+            let placeWords = Set(taxonomy.places.map { $0.lowercased() })
+            for entry in list.names {
+                let key = entry.name.lowercased()
+                // A name must mean nothing else, or reading a candidate back could change its role.
+                guard nouns[key] == nil, formsByLastWord[key] == nil, pronouns[key] == nil, revealing[key] == nil,
+                      !placeWords.contains(key), names[key] == nil,
+                      let gender = genderValues.firstIndex(of: entry.gender),
+                      let value = cultureValues.firstIndex(where: { $0.nameGroups?.contains(entry.group) ?? false })
+                else { continue }
+                names[key] = (gender, value)
+                if cultureValues[value].nameGroups?.first == entry.group { renderedNames[gender][value].append(entry.name) }
             }
         }
     }

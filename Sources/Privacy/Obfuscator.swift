@@ -58,8 +58,17 @@ public struct Obfuscator: Sendable {
             throw PrivacyError.closureViolation(candidate: "duplicate renderings in the set of \"\(prompt)\"")
         }
         let realIndex = template.candidateIndex(of: detection.realValues)
+        let realPieces = TemplateRenderer(lexicon: lexicon).renderPieces(template, values: detection.realValues)
+        let normalised = zip(detection.originals, realPieces).compactMap { written, rendered in
+            written.flatMap { $0 == rendered ? nil : NormalisedWord(written: $0, rendered: rendered) }
+        }
+        let swapped = zip(template.pieces, zip(detection.originals, realPieces)).compactMap { piece, texts -> SwappedName? in
+            guard case .firstName = piece, let written = texts.0 else { return nil }
+            return SwappedName(written: written, rendered: texts.1, stillReveals: SwappedName.stillRevealsText)
+        }
         let report = PrivacyReport(template: template, taxonomy: taxonomy, realValues: detection.realValues,
-                                   personLabels: detection.personLabels, unhidden: detection.unhidden, notes: detection.notes)
+                                   personLabels: detection.personLabels, unhidden: detection.unhidden, notes: detection.notes,
+                                   normalisedWords: normalised, swappedNames: swapped)
         return CandidateSet(prompt: prompt, candidates: candidates, realIndex: realIndex, template: template,
                             taxonomy: taxonomy, report: report)
     }

@@ -14,6 +14,8 @@ public enum PrivacyError: Error, CustomStringConvertible, Equatable {
     case invalidSubsetParameters(String)
     /// The user secret for memoised DP randomness could not be read or is too short.
     case invalidSecret(path: String, reason: String)
+    /// The privacy-budget file could not be read or written.
+    case invalidBudget(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum PrivacyError: Error, CustomStringConvertible, Equatable {
             return "internal privacy check failed: re-obfuscating candidate \"\(candidate)\" does not reproduce the set; refusing to send it"
         case let .invalidSubsetParameters(reason): return "invalid DP subset parameters: \(reason)"
         case let .invalidSecret(path, reason): return "cannot use secret file \(path): \(reason)"
+        case let .invalidBudget(path, reason): return "cannot use privacy-budget file \(path): \(reason)"
         }
     }
 }

@@ -38,9 +38,16 @@ public struct PrivacyReport: Codable, Equatable, Sendable {
     public var priorPerplexity: Double
     /// The prior probability of the prompt's own values (how exposed this user is).
     public var realValuesProbability: Double
+    /// Slot words the real candidate writes differently from the prompt (client-local); empty
+    /// when the real candidate is the prompt byte for byte.
+    public var normalisedWords: [NormalisedWord]
+    /// First names swapped for names consistent with each candidate's values (client-local).
+    public var swappedNames: [SwappedName]
 
     init(template: PromptTemplate, taxonomy: Taxonomy, realValues: [Int], personLabels: [String],
-         unhidden: [UnhiddenWord], notes: [String]) {
+         unhidden: [UnhiddenWord], notes: [String], normalisedWords: [NormalisedWord], swappedNames: [SwappedName]) {
+        self.normalisedWords = normalisedWords
+        self.swappedNames = swappedNames
         candidateCount = template.candidateCount
         slots = zip(template.slots, realValues).map { slot, real in
             let attribute = taxonomy.attributes[slot.attribute]

@@ -28,12 +28,15 @@ public struct PromptTemplate: Equatable, Sendable {
         case decadeWord(slot: Int, style: CaseStyle)
         /// A pronoun tied to a person's gender slot, in a fixed role, plus a kept suffix ("'s").
         case pronoun(slot: Int, role: PronounRole, suffix: String, style: CaseStyle)
+        /// A first name expressing a person's gender slot and culture slot: the list's name for
+        /// that pair, the n-th one for the template's n-th name (so two people differ).
+        case firstName(slot: Int, cultureSlot: Int, suffix: String, style: CaseStyle)
 
         var slot: Int? {
             switch self {
             case .literal, .article: return nil
             case let .genderedNoun(slot, _, _, _, _), let .attributeForm(slot, _), let .numericAge(slot, _, _),
-                 let .decadeWord(slot, _), let .pronoun(slot, _, _, _):
+                 let .decadeWord(slot, _), let .pronoun(slot, _, _, _), let .firstName(slot, _, _, _):
                 return slot
             }
         }

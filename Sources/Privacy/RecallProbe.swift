@@ -72,7 +72,7 @@ public struct RecallProbe: Sendable {
                             for frame in Self.numericFrames { probe(frame.replacingAll("{A}", String(years))) }
                         }
                     }
-                case .descriptor:
+                case .descriptor, .place:
                     break
                 }
                 results.append(result)

@@ -15,6 +15,9 @@ public struct Taxonomy: Codable, Equatable, Sendable {
         case age
         /// An adjective that describes a person noun (ethnicity, religion, disability, …).
         case descriptor
+        /// A capitalised place name anywhere in the prompt ("in Paris"): a slot of its own for
+        /// each occurrence, tied to no person.
+        case place
     }
 
     /// One value of an attribute domain.
@@ -29,6 +32,9 @@ public struct Taxonomy: Codable, Equatable, Sendable {
         public var ageRange: [Int]?
         /// The age rendered for this band when the prompt states a numeric age; age role only.
         public var representativeAge: Int?
+        /// Culture groups of the first-name list whose names express this value; the first is
+        /// the one candidates are rendered with.
+        public var nameGroups: [String]?
     }
 
     /// One attribute type with its ordered domain.
@@ -80,7 +86,11 @@ public struct Taxonomy: Codable, Equatable, Sendable {
     public var pronouns: [String: PronounSet]
     public var revealingWords: [RevealingWord]
     public var places: [String]
+    /// Names reported as revealing but not swapped (names outside `firstNameList`).
     public var firstNames: [String]
+    /// The first names that become slot words (gender plus the attribute whose values list
+    /// `nameGroups`); nil: names are only reported.
+    public var firstNameList: FirstNameList?
 
     /// Looks up an attribute by name.
     public func attribute(named name: String) -> Attribute? { attributes.first { $0.name == name } }
@@ -106,6 +116,8 @@ extension Taxonomy {
         var revealingWords: [RevealingWord]?
         var places: [String]?
         var firstNames: [String]?
+        /// The name of a bundled first-name list ("first-names").
+        var firstNameList: String?
     }
 
     /// Gendered nouns are written flat in files: {"male": [..], "female": [..], "implies": {..}}.
@@ -184,7 +196,7 @@ extension Taxonomy {
             taxonomy.description = layout.description ?? taxonomy.description
         } else {
             taxonomy = Taxonomy(name: layout.name, description: layout.description, attributes: [], genderedNouns: [],
-                                neutralNouns: [], pronouns: [:], revealingWords: [], places: [], firstNames: [])
+                                neutralNouns: [], pronouns: [:], revealingWords: [], places: [], firstNames: [], firstNameList: nil)
         }
         taxonomy.attributes += layout.attributes ?? []
         taxonomy.genderedNouns += (layout.genderedNouns ?? []).map(\.noun)
@@ -193,6 +205,7 @@ extension Taxonomy {
         taxonomy.revealingWords += layout.revealingWords ?? []
         taxonomy.places += layout.places ?? []
         taxonomy.firstNames += layout.firstNames ?? []
+        if let list = layout.firstNameList { taxonomy.firstNameList = try FirstNameList.bundled(list) }
         try taxonomy.validate(path: path)
         return taxonomy
     }
@@ -287,6 +300,36 @@ extension Taxonomy {
         }
         for word in revealingWords where word.words.isEmpty || word.reveals.isEmpty {
             throw fail("revealingWords entry \"\(word.why)\" needs \"words\" and \"reveals\"")
+        }
+        try validateNameGroups(fail)
+    }
+
+    /// Name slots need one attribute whose every value lists culture groups, each group on one
+    /// value only, and names for every (gender value, value) pair, or a candidate could not be
+    /// rendered.
+    private func validateNameGroups(_ fail: (String) -> PrivacyError) throws {
+        let cultures = attributes.filter { $0.values.contains { $0.nameGroups != nil } }
+        guard let list = firstNameList else {
+            if let culture = cultures.first { throw fail("attribute \"\(culture.name)\" lists nameGroups but the taxonomy has no \"firstNameList\"") }
+            return
+        }
+        guard let gender = genderAttribute else { throw fail("\"firstNameList\" needs an attribute with role \"gender\"") }
+        guard cultures.count == 1, let culture = cultures.first else {
+            throw fail("\"firstNameList\" needs exactly one attribute whose values list \"nameGroups\" (found \(cultures.count))")
+        }
+        var owner: [String: String] = [:]
+        for value in culture.values {
+            guard let groups = value.nameGroups, !groups.isEmpty else {
+                throw fail("attribute \"\(culture.name)\", value \"\(value.name)\": every value needs \"nameGroups\"")
+            }
+            for group in groups {
+                guard list.groups.contains(group) else { throw fail("value \"\(value.name)\" names unknown name group \"\(group)\"") }
+                if let previous = owner[group] { throw fail("name group \"\(group)\" is used for both \(previous) and \(value.name)") }
+                owner[group] = value.name
+            }
+            for genderValue in gender.values where !list.names.contains(where: { $0.gender == genderValue.name && $0.group == groups[0] }) {
+                throw fail("the first-name list has no \(genderValue.name) name in group \"\(groups[0])\" for \(culture.name)=\(value.name)")
+            }
         }
     }
 }

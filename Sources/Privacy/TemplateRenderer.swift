@@ -10,10 +10,14 @@ struct TemplateRenderer {
         ("sixties", 60), ("seventies", 70), ("eighties", 80), ("nineties", 90),
     ]
 
-    func render(_ template: PromptTemplate, values: [Int]) -> String {
+    func render(_ template: PromptTemplate, values: [Int]) -> String { renderPieces(template, values: values).joined() }
+
+    /// The rendered text of each piece of the template (literals as they are).
+    func renderPieces(_ template: PromptTemplate, values: [Int]) -> [String] {
         let taxonomy = lexicon.taxonomy
         func value(_ slot: Int) -> Int { values[slot] }
         func attribute(_ slot: Int) -> Taxonomy.Attribute { taxonomy.attributes[template.slots[slot].attribute] }
+        var namesSoFar = 0
         var texts: [String] = template.pieces.map { piece in
             switch piece {
             case let .literal(text): return text
@@ -33,6 +37,10 @@ struct TemplateRenderer {
             case let .pronoun(slot, role, suffix, style):
                 let set = taxonomy.pronouns[attribute(slot).values[value(slot)].name]!
                 return style.apply(to: role.form(in: set)) + suffix
+            case let .firstName(slot, cultureSlot, suffix, style):
+                let names = lexicon.renderedNames[value(slot)][value(cultureSlot)]
+                defer { namesSoFar += 1 }
+                return style.apply(to: names[namesSoFar % names.count]) + suffix
             }
         }
         let shouting = IndefiniteArticle.isShouting(texts.joined())
@@ -43,6 +51,6 @@ struct TemplateRenderer {
             let nextIsUpper = CaseStyle(of: word) == .upper
             texts[index] = IndefiniteArticle.article(before: word, style: nextIsUpper && style != .lower ? .upper : style, shouting: shouting)
         }
-        return texts.joined()
+        return texts
     }
 }

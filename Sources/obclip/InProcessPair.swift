@@ -26,8 +26,11 @@ struct InProcessPair {
     /// `seed` when there was no server), and the multiply-adds it took (text encoder and UNet).
     func finish(_ set: CandidateSet, after response: GenerationResponse?, settings: GenerationSettings, seed: UInt64) throws -> (latent: Tensor, multiplyAdds: Int) {
         let meter = FLOPMeter(countOnly: FLOPMeter.isCountOnly)
-        let start: DeviceDenoiser.Start = response.map { .handOff($0.extract(candidate: $0.candidateCount == 1 ? 0 : set.realIndex)) } ?? .fresh(seed: seed)
-        let latent = try meter.measure { try device.denoise(prompt: set.prompt, settings: settings, from: start) }
+        let oblivious = (response?.candidateCount ?? 1) > 1
+        let start: DeviceDenoiser.Start = response.map { .handOff($0.extract(candidate: oblivious ? set.realIndex : 0)) } ?? .fresh(seed: seed)
+        // The text the server ran for the kept row: the real candidate's rendering when it sent the set.
+        let text = oblivious ? set.realCandidate : set.prompt
+        let latent = try meter.measure { try device.denoise(prompt: text, settings: settings, from: start) }
         return (latent, meter.multiplyAdds)
     }
 }

@@ -26,9 +26,17 @@ struct Protect: ParsableCommand {
     @Option(name: .customLong("secret-file"), help: "DP subset mode: memoise the subset per (secret, attributes, values) with this secret (≥16 bytes). Without it, the system CSPRNG is used for every query.")
     var secretFile: String?
 
+    @Flag(help: "DP subset mode for linked requests: draw --subset values per attribute (at most |D|−1) with budget --dp-epsilon each, memoised per (secret, attribute, value) with --secret-file, and send their product.")
+    var linked = false
+
+    @Option(name: .customLong("budget-file"), help: "Linked DP mode: the per-attribute privacy-budget ledger (JSON) to read, charge and write back.")
+    var budgetFile: String?
+
     func validate() throws {
         if (dpEpsilon == nil) != (subset == nil) { throw ValidationError("--dp-epsilon and --subset go together") }
         if secretFile != nil, dpEpsilon == nil { throw ValidationError("--secret-file only applies with --dp-epsilon and --subset") }
+        if linked, dpEpsilon == nil { throw ValidationError("--linked needs --dp-epsilon and --subset") }
+        if budgetFile != nil, !linked { throw ValidationError("--budget-file only applies with --linked") }
     }
 
     func run() throws {
@@ -36,17 +44,27 @@ struct Protect: ParsableCommand {
             let obfuscator = Obfuscator(taxonomy: try loadTaxonomy(taxonomy))
             let set = try obfuscator.obfuscate(prompt)
             var selection: SubsetSelection?
+            var linkedSelection: LinkedSelection?
             if let dpEpsilon, let subset {
-                let mechanism = try SubsetMechanism(epsilon: dpEpsilon, subsetSize: subset)
                 let randomness: SubsetMechanism.Randomness = try secretFile.map {
                     .memoized(secret: try SubsetMechanism.readSecret(from: URL(fileURLWithPath: $0)))
                 } ?? .system
-                selection = try mechanism.select(from: set, randomness: randomness)
+                if linked {
+                    let budgetURL = budgetFile.map { URL(fileURLWithPath: $0) }
+                    var budget = try budgetURL.map { try PrivacyBudget.load(from: $0) } ?? PrivacyBudget()
+                    let mechanism = try AttributeSubsetMechanism(taxonomy: set.taxonomy, epsilon: dpEpsilon, subsetSize: subset)
+                    linkedSelection = try mechanism.select(from: set, randomness: randomness, budget: &budget)
+                    budget.countRequest()
+                    try budgetURL.map { try budget.save(to: $0) }
+                } else {
+                    selection = try SubsetMechanism(epsilon: dpEpsilon, subsetSize: subset).select(from: set, randomness: randomness)
+                }
             }
             if json {
-                print(try ProtectOutput(set: set, selection: selection).jsonString())
+                print(try ProtectOutput(set: set, selection: selection, linked: linkedSelection).jsonString())
             } else {
                 printText(set, selection)
+                if let linkedSelection { printLinked(linkedSelection) }
             }
         } catch let error as PrivacyError {
             throw ValidationError(error.description)
@@ -74,6 +92,13 @@ struct Protect: ParsableCommand {
             print("NOT hidden: \"\(word.word)\" (\(word.kind.rawValue); reveals \(word.reveals.joined(separator: ", "))): \(word.why)")
         }
         for note in report.notes { print("note: \(note)") }
+        if !report.normalisedWords.isEmpty {
+            let words = report.normalisedWords.map { "\"\($0.written)\" → \"\($0.rendered)\"" }.joined(separator: ", ")
+            print("your prompt is generated as \"\(set.realCandidate)\" on the server and on this device (\(words))")
+        }
+        for name in report.swappedNames {
+            print("name: \"\(name.written)\" is sent as \"\(name.rendered)\" in your candidate; the server still learns \(name.stillReveals)")
+        }
         print(String(format: "server's best guess is right with probability %.3f under the population prior (effective k = %.2f; 1/N = %.3f)",
                      report.maxPosterior, report.effectiveK, report.uniformGuessProbability))
         print(String(format: "prior probability of your own values: %.3f", report.realValuesProbability))
@@ -86,6 +111,20 @@ struct Protect: ParsableCommand {
             print(String(format: "the server's odds can grow at most e^ε = %.2f-fold: best guess ≤ %.3f under the prior (%.3f under a uniform prior)",
                          exp(selection.epsilon), selection.maxPosteriorBound, selection.maxPosteriorUniformPrior))
         }
+    }
+}
+
+extension Protect {
+    private func printLinked(_ selection: LinkedSelection) {
+        print("linked DP subset: \(selection.candidates.count) of \(selection.fullSize) sent (\(selection.memoized ? "memoised per secret, attribute and value" : "fresh CSPRNG randomness: linking these requests intersects them"))")
+        for release in selection.releases {
+            print(String(format: "  person %d %@: sent {%@} (%d of %d, ε = %g, p(real sent) = %.2f), charged ε %g",
+                         release.person, release.attribute, release.sent.joined(separator: ", "), release.subsetSize, release.domainSize,
+                         release.epsilon, release.inclusionProbability, release.charged))
+        }
+        print(String(format: "your variant is processed in the cloud with probability %.2f%@", selection.inclusionProbability,
+                     selection.realIndex == nil ? " — this time it was NOT drawn: generate on the device only" : ""))
+        print("privacy budget spent so far: " + selection.budget.sorted { $0.key < $1.key }.map { String(format: "%@ ε=%g", $0.key, $0.value) }.joined(separator: ", "))
     }
 }
 
@@ -102,13 +141,15 @@ private struct ProtectOutput: Encodable {
     var realIndex: Int
     var report: PrivacyReport
     var dpSubset: SubsetSelection?
+    var linkedSubset: LinkedSelection?
 
-    init(set: CandidateSet, selection: SubsetSelection?) {
+    init(set: CandidateSet, selection: SubsetSelection?, linked: LinkedSelection?) {
         candidates = set.candidates
         candidateCount = set.candidates.count
         realIndex = set.realIndex
         report = set.report
         dpSubset = selection
+        linkedSubset = linked
     }
 
     func jsonString() throws -> String {

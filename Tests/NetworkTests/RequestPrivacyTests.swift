@@ -39,6 +39,24 @@ final class RequestPrivacyTests: XCTestCase {
         XCTAssertNil(GenerationMode.deviceOnly.cloudRequest(for: set, seed: 1, settings: settings))
         XCTAssertEqual(GenerationMode.obclip.keptRow(of: set), set.realIndex)
         XCTAssertEqual(GenerationMode.hybrid.keptRow(of: set), 0)
+        // The device conditions on the text the server ran for its row.
+        let normalised = try Obfuscator().obfuscate("an elderly asian woman")
+        XCTAssertEqual(GenerationMode.obclip.devicePrompt(of: normalised), "an old Asian woman")
+        XCTAssertEqual(GenerationMode.hybrid.devicePrompt(of: normalised), "an elderly asian woman")
+    }
+
+    /// The same holds for prompts whose names are swapped and whose words are normalised: the
+    /// request (hence its size) is a function of the template alone.
+    func testRequestBytesIgnoreNamesAndNormalisedWords() throws {
+        let obfuscator = Obfuscator()
+        for prompt in ["Keiko and her mother at the beach", "an elderly asian woman named Margaret, smiling"] {
+            let reference = try obfuscator.obfuscate(prompt)
+            let bytes = try XCTUnwrap(GenerationMode.obclip.cloudRequest(for: reference, seed: 5, settings: settings)).encodedJSON()
+            for candidate in reference.candidates {
+                let set = try obfuscator.obfuscate(candidate)
+                XCTAssertEqual(try XCTUnwrap(GenerationMode.obclip.cloudRequest(for: set, seed: 5, settings: settings)).encodedJSON(), bytes, candidate)
+            }
+        }
     }
 
     func testSeedsComeFromTheCSPRNG() {

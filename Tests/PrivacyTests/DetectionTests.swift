@@ -66,10 +66,10 @@ final class DetectionTests: XCTestCase {
     }
 
     func testUnhiddenWordsAreReported() throws {
-        let set = try obfuscator.obfuscate("a pregnant woman named Maria in Paris, wearing a hijab")
+        let set = try obfuscator.obfuscate("a pregnant woman named Fatima in Paris, wearing a hijab")
         let found = Dictionary(uniqueKeysWithValues: set.report.unhidden.map { ($0.word, $0.kind) })
         XCTAssertEqual(found["pregnant"], .revealing)
-        XCTAssertEqual(found["Maria"], .name)
+        XCTAssertEqual(found["Fatima"], .name, "a name outside the list is reported, not swapped")
         XCTAssertEqual(found["Paris"], .place)
         XCTAssertEqual(found["hijab"], .revealing)
         XCTAssertEqual(try obfuscator.obfuscate("a bearded man").report.unhidden.map(\.word), ["bearded"])
@@ -94,5 +94,42 @@ final class DetectionTests: XCTestCase {
         XCTAssertEqual(try extended.obfuscate("a Muslim woman").candidates.count, 12)
         // In the default taxonomy the same word is reported, not hidden.
         XCTAssertEqual(try obfuscator.obfuscate("a Muslim woman").report.unhidden.map(\.word), ["Muslim"])
+    }
+
+    /// Places and nationalities are opt-in slots of the extended taxonomy; the default reports them.
+    func testExtendedTaxonomyHidesPlacesAndNationalities() throws {
+        let extended = Obfuscator(taxonomy: try .bundled("extended"))
+        let set = try extended.obfuscate("a Mexican man walking in New York at night")
+        XCTAssertEqual(set.valueNames(ofCandidate: set.realIndex), ["gender=male", "nationality=mexican", "place=americas"])
+        XCTAssertTrue(set.candidates.contains("a Russian woman walking in Tokyo at night"))
+        XCTAssertEqual(set.realCandidate, "a Mexican man walking in New York at night")
+        XCTAssertEqual(try extended.obfuscate("from Paris to Tokyo").candidates.count, 36, "each place is a slot of its own")
+        XCTAssertEqual(try obfuscator.obfuscate("a Mexican man walking in New York at night").report.unhidden.map(\.kind), [.revealing])
+        XCTAssertEqual(try obfuscator.obfuscate("a man in Paris").report.unhidden.map(\.kind), [.place])
+    }
+
+    /// A first name of the list is a slot of gender and ethnicity: every candidate carries the
+    /// list's name for its own values, the n-th name of the list for the template's n-th name.
+    func testFirstNamesBecomeGenderAndEthnicitySlots() throws {
+        let set = try obfuscator.obfuscate("Keiko reading in a cafe")
+        XCTAssertEqual(set.candidates.count, 10)
+        XCTAssertEqual(set.valueNames(ofCandidate: set.realIndex), ["gender=female", "ethnicity=asian"])
+        XCTAssertEqual(set.realCandidate, "Keiko reading in a cafe", "Keiko is the list's first female East Asian name")
+        XCTAssertEqual(set.report.swappedNames.map(\.written), ["Keiko"])
+        XCTAssertTrue(set.candidates.contains("Andrew reading in a cafe"))
+        // A described person's adjective decides; the name is rendered to agree with it.
+        let named = try obfuscator.obfuscate("an old Indian woman named Margaret, smiling")
+        XCTAssertEqual(named.valueNames(ofCandidate: named.realIndex), ["gender=female", "age=old", "ethnicity=indian"])
+        XCTAssertEqual(named.report.swappedNames.first?.rendered, "Asha")
+        XCTAssertEqual(named.report.swappedNames.first?.written, "Margaret")
+        // Two names of one group differ; pronouns follow the named person.
+        let two = try obfuscator.obfuscate("Keiko and Akiko with her dog")
+        XCTAssertEqual(two.candidates.count, 100)
+        XCTAssertTrue(two.candidates.contains("Keiko and Akiko with her dog"))
+        XCTAssertTrue(two.candidates.contains("Andrew and James with his dog"))
+        // Full names of real people and names in capitals-free text are left as written.
+        XCTAssertEqual(try obfuscator.obfuscate("a portrait of Margaret Thatcher").candidates.count, 1)
+        XCTAssertEqual(try obfuscator.obfuscate("a portrait of Margaret Thatcher").report.unhidden.map(\.kind), [.name])
+        XCTAssertEqual(try obfuscator.obfuscate("keiko reading").candidates.count, 1)
     }
 }

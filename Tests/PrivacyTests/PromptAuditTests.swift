@@ -35,4 +35,32 @@ final class PromptAuditTests: XCTestCase {
         model.add("a photo of a man reading")
         XCTAssertGreaterThan(model.logProbability("a photo of a man reading"), model.logProbability("a photo of a woman reading"))
     }
+
+    /// The audit on the prompts with first names: names become slots without closure failures,
+    /// grammar tells or refusals, and both distinguishers are reported per attribute.
+    func testAuditOfNamePrompts() throws {
+        let prompts = try TestPrompts.load(TestPrompts.nameURL)
+        XCTAssertGreaterThanOrEqual(prompts.count, 300)
+        let result = PromptAudit(taxonomy: .standard()).run(prompts: prompts)
+        XCTAssertEqual(result.closureFailures, [])
+        XCTAssertEqual(result.refused, [])
+        XCTAssertEqual(result.grammarTells, 0, result.grammarFailures.joined(separator: "\n"))
+        XCTAssertGreaterThan(result.promptsWithSlots, 280)
+        XCTAssertGreaterThan(result.slotHistogram["ethnicity"] ?? 0, 250, "names carry ethnicity")
+        XCTAssertEqual(result.distinguishers.map { $0.perAttribute.map(\.attribute) }.first, ["gender", "ethnicity", "age"])
+        for d in result.distinguishers {
+            print("names audit: \(d.name): MRR \(d.meanReciprocalRank) with prior \(d.meanReciprocalRankWithPrior) ideal \(d.idealMeanReciprocalRank)")
+        }
+    }
+
+    /// The word model reads English: it prefers the grammatical article, pronoun case and word
+    /// order, and it parses its own file format back (the bundled file loads).
+    func testWordLanguageModelPrefersEnglish() {
+        let model = WordNGramModel.bundled
+        XCTAssertGreaterThan(model.logProbability("an old woman"), model.logProbability("a old woman"))
+        XCTAssertGreaterThan(model.logProbability("she walked with her sister"), model.logProbability("she walked with him sister"))
+        XCTAssertGreaterThan(model.logProbability("the man was very kind to his daughter"), model.logProbability("daughter kind the his was man very to"))
+        XCTAssertEqual(WordNGramModel.tokens("The woman's DOG—well-fed, 3 years"), ["the", "woman", "'s", "dog", "well-fed", "3", "years"])
+        XCTAssertThrowsError(try WordNGramModel(data: Data("OBLM1\n".utf8)))
+    }
 }

@@ -27,10 +27,18 @@ final class RenderingTests: XCTestCase {
     }
 
     func testPronounsFollowTheirPersonIncludingAmbiguousHer() throws {
+        // An object pronoun is not its clause's own subject: "him" is the dog, "her" someone else.
         XCTAssertEqual(try obfuscator.obfuscate("a woman and her dog; she throws him a ball").candidates,
-                       ["a man and his dog; he throws him a ball", "a woman and her dog; she throws her a ball"])
+                       ["a man and his dog; he throws him a ball", "a man and his dog; he throws her a ball",
+                        "a woman and her dog; she throws him a ball", "a woman and her dog; she throws her a ball"])
         XCTAssertEqual(try obfuscator.obfuscate("a man looking at her").candidates,
-                       ["a man looking at him", "a woman looking at her"])
+                       ["a man looking at him", "a man looking at her", "a woman looking at him", "a woman looking at her"])
+        // A possessive determiner never refers to the noun it determines.
+        XCTAssertEqual(try obfuscator.obfuscate("her son smiling").candidates,
+                       ["his son smiling", "his daughter smiling", "her son smiling", "her daughter smiling"])
+        // After a ditransitive verb, "her" + a person or a second object is possessive.
+        XCTAssertTrue(try obfuscator.obfuscate("a woman gives her daughter a hug").candidates.contains("a man gives his daughter a hug"))
+        XCTAssertTrue(try obfuscator.obfuscate("a woman gives her flowers").candidates.contains("a woman gives him flowers"))
         XCTAssertEqual(try obfuscator.obfuscate("the hat is hers.").candidates, ["the hat is his.", "the hat is hers."])
         XCTAssertEqual(try obfuscator.obfuscate("give him flowers").candidates, ["give him flowers", "give her flowers"])
         XCTAssertEqual(try obfuscator.obfuscate("an artist painting herself").candidates,
@@ -80,6 +88,8 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(checker.check("two woman walking").map(\.rule), ["number agreement"])
         XCTAssertEqual(checker.check("an Asian Asian man").map(\.rule), ["repeated word"])
         XCTAssertEqual(checker.check("a young man aged 70").map(\.rule), ["age agreement"])
+        XCTAssertEqual(checker.check("a man gives him daughter a hug").map(\.rule), ["pronoun case"])
+        XCTAssertEqual(checker.check("the hat is hers hat").map(\.rule), ["pronoun case"])
         XCTAssertEqual(checker.check("an old woman holding her hat"), [])
     }
 

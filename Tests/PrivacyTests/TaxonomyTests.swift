@@ -8,7 +8,7 @@ final class TaxonomyTests: XCTestCase {
         XCTAssertEqual(standard.attributes.map { $0.values.map(\.name) },
                        [["male", "female"], ["young", "middle-aged", "old"], ["caucasian", "african", "asian", "indian", "european"]])
         let extended = try Taxonomy.bundled("extended")
-        XCTAssertEqual(extended.attributes.map(\.name), ["gender", "age", "ethnicity", "religion", "disability"])
+        XCTAssertEqual(extended.attributes.map(\.name), ["gender", "age", "ethnicity", "religion", "disability", "nationality", "place"])
         XCTAssertEqual(extended.genderedNouns, standard.genderedNouns)
         XCTAssertThrowsError(try Taxonomy.bundled("nope"))
     }
@@ -57,6 +57,6 @@ final class TaxonomyTests: XCTestCase {
         }
         try Data(#"{"name": "only-extended", "extends": "extended"}"#.utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        XCTAssertEqual(try Taxonomy.load(contentsOf: url).attributes.count, 5)
+        XCTAssertEqual(try Taxonomy.load(contentsOf: url).attributes.count, 7)
     }
 }

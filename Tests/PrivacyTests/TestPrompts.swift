@@ -4,9 +4,11 @@ import Foundation
 /// The committed test prompts (Data/prompts.txt, made by tools/make_privacy_prompts.py).
 enum TestPrompts {
     static let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Data/prompts.txt")
+    /// Prompts that mention people by first name (Data/name-prompts.txt, made by tools/make_name_prompts.py).
+    static let nameURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Data/name-prompts.txt")
 
-    static func load() throws -> [String] {
-        try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+    static func load(_ file: URL = url) throws -> [String] {
+        try String(contentsOf: file, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
     }
 }
 
