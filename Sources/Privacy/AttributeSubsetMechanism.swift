@@ -70,7 +70,11 @@ public struct AttributeSubsetMechanism: Sendable {
                 chosen = mechanism.draw(n: domain, real: real, using: &generator).sorted()
             }
             subsets.append(chosen)
-            let charged = budget.charge(attribute: attribute.name, epsilon: p.epsilon, memoKey: randomness.isMemoized ? label : nil)
+            var memoDigest: String?
+            if case let .memoized(secret) = randomness {
+                memoDigest = HMACSHA256.authenticate(Array(label.utf8), key: secret).map { String(format: "%02x", $0) }.joined()
+            }
+            let charged = budget.charge(attribute: attribute.name, epsilon: p.epsilon, memoDigest: memoDigest)
             releases.append(.init(person: slot.person + 1, attribute: attribute.name, sent: chosen.map { attribute.values[$0].name },
                                   epsilon: p.epsilon, subsetSize: p.subsetSize, domainSize: domain,
                                   inclusionProbability: SubsetMechanism.inclusionProbability(candidates: domain, subset: p.subsetSize, epsilon: p.epsilon),

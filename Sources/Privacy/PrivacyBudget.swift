@@ -4,22 +4,23 @@ import Foundation
 /// release of an attribute adds its ε, except a memoised release repeated exactly — the same
 /// (secret, attribute, value, M, ε) gives the same subset, which tells the server nothing new,
 /// so it is charged once. Client-local; stored as JSON (`obclip protect --budget-file`). Memo
-/// keys are kept as SHA-256 digests so the file does not list the values in clear.
+/// keys are kept as HMAC-SHA256 digests under the user's secret, so the file does not list the
+/// values, and without the secret they cannot be guessed from the few possible values.
 public struct PrivacyBudget: Codable, Equatable, Sendable {
     /// Attribute name → total ε spent.
     public private(set) var spent: [String: Double] = [:]
-    /// Attribute name → hex digests of the memoised releases already charged.
+    /// Attribute name → digests of the memoised releases already charged.
     public private(set) var charged: [String: Set<String>] = [:]
     /// Requests accounted so far.
     public private(set) var requests = 0
 
     public init() {}
 
-    /// Charges one release of `attribute`; returns the ε added (0 for a repeated memo key).
-    mutating func charge(attribute: String, epsilon: Double, memoKey: String?) -> Double {
-        if let memoKey {
-            let digest = SHA256.hash(Array(memoKey.utf8)).map { String(format: "%02x", $0) }.joined()
-            guard charged[attribute, default: []].insert(digest).inserted else { return 0 }
+    /// Charges one release of `attribute`; returns the ε added (0 for a memoised release whose
+    /// digest was charged before; nil digest: fresh randomness, always charged).
+    mutating func charge(attribute: String, epsilon: Double, memoDigest: String?) -> Double {
+        if let memoDigest {
+            guard charged[attribute, default: []].insert(memoDigest).inserted else { return 0 }
         }
         spent[attribute, default: 0] += epsilon
         return epsilon

@@ -126,4 +126,29 @@ final class LinkedRequestsTests: XCTestCase {
             print("linked \(Self.requests), fresh DP ε=\(epsilon): P(\(name)=\(real[name]!)) = \(posterior) after \(releases[name]!) releases (budget \(Double(releases[name]!) * epsilon))")
         }
     }
+
+    /// The ledger: fresh releases are charged every time, memoised ones once per value; it
+    /// round-trips through its file, and a broken file is refused with its path.
+    func testBudgetLedger() throws {
+        let set = try obfuscator.obfuscate("an old Indian woman reading")
+        let mechanism = try AttributeSubsetMechanism(taxonomy: taxonomy, epsilon: 0.5, subsetSize: 2)
+        var budget = PrivacyBudget()
+        for _ in 0..<3 { _ = try mechanism.select(from: set, randomness: .system, budget: &budget) }
+        XCTAssertEqual(budget.spent, ["gender": 1.5, "age": 1.5, "ethnicity": 1.5])
+        var memoised = PrivacyBudget()
+        let secret = Array("another-linked-test-secret".utf8)
+        let first = try mechanism.select(from: set, randomness: .memoized(secret: secret), budget: &memoised)
+        let again = try mechanism.select(from: try obfuscator.obfuscate("an elderly Indian lady in a park"), randomness: .memoized(secret: secret), budget: &memoised)
+        XCTAssertEqual(first.releases.map(\.sent), again.releases.map(\.sent), "same values, same alternatives")
+        XCTAssertEqual(again.epsilonCharged, 0)
+        XCTAssertEqual(memoised.spent, ["gender": 0.5, "age": 0.5, "ethnicity": 0.5])
+        XCTAssertEqual(first.inclusionProbability, first.releases.reduce(1) { $0 * $1.inclusionProbability }, accuracy: 1e-12)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("obclip-budget-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        XCTAssertEqual(try PrivacyBudget.load(from: url), PrivacyBudget(), "a missing ledger is empty")
+        try memoised.save(to: url)
+        XCTAssertEqual(try PrivacyBudget.load(from: url), memoised)
+        try Data("{".utf8).write(to: url)
+        XCTAssertThrowsError(try PrivacyBudget.load(from: url)) { XCTAssertTrue("\($0)".contains(url.path)) }
+    }
 }
