@@ -58,7 +58,8 @@ daisy jasmine amber crystal pearl jade hazel olive heather sunny misty destiny p
 charity patience honor royal major king prince princess duke earl baron sterling harmony
 melody star angel brook brooke bud buck rob norman german rusty dusty ginger candy cash
 justice deacon bishop pastor christian young old male female man woman earnest asia viet india china
-georgia virginia carolina paris london sydney florence""".split())
+georgia virginia carolina paris london sydney florence paddy ram ion dace ebony tiara queen marquis
+booker cleveland princeton odessa valencia clementine roosevelt amir cortez""".split())
 
 
 def pip_download(package, directory):
