@@ -63,4 +63,16 @@ final class PromptAuditTests: XCTestCase {
         XCTAssertEqual(WordNGramModel.tokens("The woman's DOG—well-fed, 3 years"), ["the", "woman", "'s", "dog", "well-fed", "3", "years"])
         XCTAssertThrowsError(try WordNGramModel(data: Data("OBLM1\n".utf8)))
     }
+
+    /// Parity with an independent Python reader of the same file (tools/score_word_lm.py).
+    func testWordLanguageModelMatchesThePythonReader() throws {
+        struct Score: Decodable { var text: String; var tokens: [String]; var logProbability: Double }
+        let url = TestPrompts.url.deletingLastPathComponent().appendingPathComponent("word-lm-scores.json")
+        let scores = try JSONDecoder().decode([Score].self, from: Data(contentsOf: url))
+        XCTAssertGreaterThan(scores.count, 5)
+        for score in scores {
+            XCTAssertEqual(WordNGramModel.tokens(score.text), score.tokens, score.text)
+            XCTAssertEqual(WordNGramModel.bundled.logProbability(score.text), score.logProbability, accuracy: 1e-3, score.text)
+        }
+    }
 }
