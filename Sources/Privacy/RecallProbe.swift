@@ -29,6 +29,7 @@ public struct RecallProbe: Sendable {
                              "A {N} with a red umbrella", "portrait of a smiling {N}, 85mm"]
     static let pronounFrames = ["a doctor holding {POS} coffee", "portrait of a teacher, {SUB} is smiling",
                                 "a chef who cut {REF}", "the artist and a painting of {OBJ}"]
+    static let nameFrames = ["portrait of {NAME}, smiling", "{NAME} reading a book in a park", "a photo of {NAME}'s hands"]
     static let numericFrames = ["a {A}-year-old man", "a woman aged {A} at the beach", "a doctor, {A} years old", "a {A} year old person"]
 
     /// Recall for every value of every attribute, in taxonomy order.
@@ -74,6 +75,16 @@ public struct RecallProbe: Sendable {
                     }
                 case .descriptor, .place:
                     break
+                }
+                // Every listed first name that expresses this value, in name frames: a name the
+                // detector misses is sent as written, so coverage must not favour any group.
+                if let list = taxonomy.firstNameList, let culture = lexicon.nameCulture,
+                   attributeIndex == culture || attributeIndex == lexicon.genderAttribute {
+                    let mapped = Set(taxonomy.attributes[culture].values.flatMap { $0.nameGroups ?? [] })
+                    for entry in list.names where mapped.contains(entry.group)
+                        && (attributeIndex == culture ? value.nameGroups?.contains(entry.group) ?? false : entry.gender == value.name) {
+                        for frame in Self.nameFrames { probe(frame.replacingAll("{NAME}", entry.name)) }
+                    }
                 }
                 results.append(result)
             }
