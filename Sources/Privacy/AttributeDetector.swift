@@ -283,8 +283,7 @@ struct AttributeDetector {
             let (_, suffix) = splitPossessive(tokens.original(position))
             let token = tokens.wordIndices[position]
             let piece = PromptTemplate.Piece.firstName(slot: gender, cultureSlot: culture, suffix: suffix, style: CaseStyle(of: tokens.original(position)))
-            let named = position > 0 && tokens.spaceOnlyAfter(word: position - 1) && Self.namingWords.contains(tokens.word(position - 1))
-            var owner = named ? mentions.lastIndex { $0.head != nil && $0.anchor < position && position - $0.anchor <= 3 } : nil
+            var owner = namedPerson(of: position, tokens: tokens, mentions: mentions)
             if owner == nil {
                 mentions.append(Mention(anchor: position, head: position, noun: Lexicon.Noun(gendered: nil, genderValue: nil, plural: false),
                                         label: tokens.original(position)))
@@ -314,6 +313,24 @@ struct AttributeDetector {
             mentions.append(mention)
             for p in first...position { consumed.insert(p) }
         }
+    }
+
+    /// The person a name at `position` names, if the text says so: "a woman named Maria",
+    /// "Maria, a young woman", "a young woman, Maria". Positions and punctuation only.
+    private func namedPerson(of position: Int, tokens: PromptTokens, mentions: [Mention]) -> Int? {
+        func separator(after word: Int) -> String? {
+            word + 1 < tokens.wordCount ? tokens.tokens[tokens.wordIndices[word] + 1..<tokens.wordIndices[word + 1]].map(\.text).joined() : nil
+        }
+        if position > 0, tokens.spaceOnlyAfter(word: position - 1), Self.namingWords.contains(tokens.word(position - 1)) {
+            return mentions.lastIndex { $0.head != nil && $0.anchor < position && position - $0.anchor <= 3 }
+        }
+        if position > 0, separator(after: position - 1) == ", " {
+            if let before = mentions.lastIndex(where: { $0.head == position - 1 }) { return before }
+        }
+        if separator(after: position) == ", ", position + 1 < tokens.wordCount, ["a", "an"].contains(tokens.word(position + 1)) {
+            return mentions.firstIndex { ($0.head ?? -1) > position + 1 && $0.head! <= position + 6 }
+        }
+        return nil
     }
 
     // MARK: Modifier run

@@ -127,6 +127,12 @@ final class DetectionTests: XCTestCase {
         XCTAssertEqual(two.candidates.count, 100)
         XCTAssertTrue(two.candidates.contains("Keiko and Akiko with her dog"))
         XCTAssertTrue(two.candidates.contains("Andrew and James with his dog"))
+        // A name in apposition names the person next to it.
+        for prompt in ["Keiko, a young woman, smiling", "a young woman, Keiko, smiling"] {
+            let set = try obfuscator.obfuscate(prompt)
+            XCTAssertEqual(set.valueNames(ofCandidate: set.realIndex), ["gender=female", "age=young", "ethnicity=asian"], prompt)
+            XCTAssertEqual(set.realCandidate, prompt)
+        }
         // Full names of real people and names in capitals-free text are left as written.
         XCTAssertEqual(try obfuscator.obfuscate("a portrait of Margaret Thatcher").candidates.count, 1)
         XCTAssertEqual(try obfuscator.obfuscate("a portrait of Margaret Thatcher").report.unhidden.map(\.kind), [.name])
