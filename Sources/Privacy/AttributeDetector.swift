@@ -125,8 +125,8 @@ struct AttributeDetector {
             mentions.append(mention)
         }
 
-        // 1b. First names: a person of their own, or the name of the person just before
-        //     ("a woman named Maria"). The name carries gender and culture.
+        // 1b. First names (gender and culture carriers of the person they name, or persons of
+        //     their own) and place names (slots of their own, tied to no person).
         findFirstNames(tokens: tokens, mentions: &mentions, consumed: &consumed)
         findPlaces(tokens: tokens, mentions: &mentions, consumed: &consumed)
 
