@@ -105,18 +105,31 @@ public final class ChildProcess: @unchecked Sendable {
         await waitForExit(seconds: 10)
     }
 
-    /// User + system CPU seconds of the program (the child of `timeout`, or the leader itself),
-    /// read from `/proc`; nil once it has exited.
-    public func programCPUSeconds() -> Double? {
+    /// The program's process id (the child of `timeout`, or the leader itself); nil once the
+    /// leader has exited.
+    private var programPID: String? {
         guard isRunning else { return nil }
+        guard usesTimeout else { return "\(pid)" }
         let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-        let program = usesTimeout ? children.split(separator: " ").first.map(String.init) : "\(pid)"
-        guard let program, let stat = try? String(contentsOfFile: "/proc/\(program)/stat", encoding: .utf8),
+        return children.split(separator: " ").first.map(String.init)
+    }
+
+    /// User + system CPU seconds of the program so far, read from `/proc`; nil once it has exited.
+    public func programCPUSeconds() -> Double? {
+        guard let program = programPID, let stat = try? String(contentsOfFile: "/proc/\(program)/stat", encoding: .utf8),
               let end = stat.lastIndex(of: ")") else { return nil }
         // Fields after the command name: state is field 3, utime and stime are fields 14 and 15.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The program's peak resident memory so far (`VmHWM`), in bytes; nil once it has exited.
+    public func programPeakResidentBytes() -> Int? {
+        guard let program = programPID, let status = try? String(contentsOfFile: "/proc/\(program)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib * 1024
     }
 
     /// The program's output so far (for failure messages).

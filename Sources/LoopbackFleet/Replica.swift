@@ -82,4 +82,7 @@ public final class Replica: @unchecked Sendable {
     /// CPU seconds (user + system) the `obclip serve` process has used so far, or nil when it
     /// is not running.
     public func cpuSeconds() -> Double? { process?.programCPUSeconds() }
+
+    /// Peak resident memory of the `obclip serve` process so far, in bytes (nil when not running).
+    public func peakResidentBytes() -> Int? { process?.programPeakResidentBytes() }
 }

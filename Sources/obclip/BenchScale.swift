@@ -71,6 +71,8 @@ struct BenchScale: AsyncParsableCommand {
 
     struct Row {
         let replicas: Int, threads: Int, seconds: Double, latencies: [Double], cpuSeconds: Double, flops: Double, served: [Int]
+        /// The largest peak RSS of one replica, bytes.
+        let peakResident: Int
     }
 
     private func measure(_ fleet: ReplicaFleet, threads: Int, load: [GenerationRequest]) async throws -> Row {
@@ -87,7 +89,8 @@ struct BenchScale: AsyncParsableCommand {
         let after = await snapshot(fleet)
         return Row(replicas: fleet.replicas.count, threads: threads, seconds: seconds, latencies: exchanges.map(\.seconds).sorted(),
                    cpuSeconds: after.cpu - before.cpu, flops: after.flops - before.flops,
-                   served: zip(after.served, before.served).map { $0 - $1 })
+                   served: zip(after.served, before.served).map { $0 - $1 },
+                   peakResident: fleet.replicas.compactMap { $0.peakResidentBytes() }.max() ?? 0)
     }
 
     /// Replicas' CPU seconds, executed FLOPs and answered requests so far.
@@ -104,27 +107,33 @@ struct BenchScale: AsyncParsableCommand {
 
     private func report(_ rows: [Row], candidates: Int, cores: Int) -> String {
         func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int((p * Double(sorted.count - 1)).rounded()))] }
+        func perMinute(_ row: Row) -> Double { Double(row.latencies.count) / row.seconds * 60 }
+        func cpuPerRequest(_ row: Row) -> Double { row.cpuSeconds / Double(row.latencies.count) }
         var lines = ["obclip bench scale --model \(model) --replicas \(replicas) --requests \(requests) --concurrency \(concurrency) "
                      + "--size \(size) --steps \(steps) --switch-step \(switchStep)",
                      "N = \(candidates) candidates per request, \(cores) cores on this machine; replicas behind nginx (deploy/nginx), loopback",
-                     "", "replicas | threads each | wall s | req/min | p50 s | p95 s | server CPU s/req | GFLOP/req | served per replica"]
+                     "", "replicas | threads each | wall s | req/min | vs first row | p50 s | p95 s | server CPU s/req | cores busy | GFLOP/req | peak RSS MiB (largest replica) | served per replica"]
         for row in rows {
-            let perMinute = Double(row.latencies.count) / row.seconds * 60
-            lines.append([String(row.replicas), String(row.threads), format(row.seconds), format(perMinute),
+            lines.append([String(row.replicas), String(row.threads), format(row.seconds), format(perMinute(row)),
+                          String(format: "%.2f×", perMinute(row) / perMinute(rows[0])),
                           format(percentile(row.latencies, 0.5)), format(percentile(row.latencies, 0.95)),
-                          format(row.cpuSeconds / Double(row.latencies.count)), format(row.flops / Double(row.latencies.count) / 1e9),
+                          format(cpuPerRequest(row)), format(row.cpuSeconds / row.seconds), format(row.flops / Double(row.latencies.count) / 1e9),
+                          String(row.peakResident / (1 << 20)),
                           row.served.map(String.init).joined(separator: "/")].joined(separator: " | "))
         }
-        guard let one = rows.first(where: { $0.replicas == 1 }) ?? rows.first else { return lines.joined(separator: "\n") }
-        let perReplica = Double(one.latencies.count) / one.seconds * 60 / Double(one.replicas)
-        let gflop = one.flops / Double(one.latencies.count) / 1e9
+        // The cheapest row per request: the figure a cluster of replicas with their own cores scales.
+        let best = rows.min { cpuPerRequest($0) < cpuPerRequest($1) }!
+        let gflop = best.flops / Double(best.latencies.count) / 1e9
         lines += ["",
-                  "Replicas on one machine share its \(cores) cores: past \(cores) busy threads, more replicas only add queueing, so req/min stays",
-                  "flat and latency grows; what more replicas buy here is failover, not speed. On a cluster each replica has its own cores:",
-                  "throughput ≈ \(format(perReplica)) req/min per replica (of \(one.threads) thread(s)) × replicas, until the balancer or clients limit it.",
-                  "Cost per request: \(format(gflop)) GFLOP executed (server CPU \(format(one.cpuSeconds / Double(one.latencies.count))) s), so a replica",
-                  "sustaining G GFLOP/s serves ≈ G / \(format(gflop)) × 60 req/min. Timings are wall-clock on a shared machine: noisy; the CPU",
-                  "seconds and FLOPs per request are the steadier figures."]
+                  "Each row's throughput is (cores busy ÷ server CPU s per request) × 60. Here the replicas share \(cores) cores with everything",
+                  "else on the machine: more replicas can raise the cores busy (they fill cores one replica's serial phases leave idle, and on",
+                  "a contended machine more runnable threads get a larger share of it) and fewer threads per replica can lower the CPU per",
+                  "request (fewer hand-offs); past \(cores) busy threads more replicas only queue. On a cluster each replica has its own cores,",
+                  "so the projection uses CPU per request, not this machine's wall clock: a replica with c cores serves about",
+                  "60 × c ÷ \(format(cpuPerRequest(best))) ≈ \(format(60 / cpuPerRequest(best))) × c req/min (the row with the least CPU per request: \(best.replicas) × \(best.threads)",
+                  "thread(s)), and R replicas R times that while the balancer keeps up. Cost per request:",
+                  "\(format(gflop)) GFLOP executed = \(format(cpuPerRequest(best))) core-seconds here (\(format(gflop / cpuPerRequest(best))) GFLOP/s per core), i.e. core-seconds × the price",
+                  "of a core-second. Wall-clock figures on a shared machine are noisy; CPU seconds and FLOPs per request are the steadier ones."]
         return lines.joined(separator: "\n")
     }
 }
