@@ -1,15 +1,15 @@
 import DeviceClient
 import Foundation
-import LoopbackFleet
+@testable import LoopbackFleet
 import WireProtocol
 import XCTest
 
 /// The deployment of `deploy/` run for real on loopback: three `obclip serve` processes on the
-/// demo models, nginx in front with the deployed configuration, concurrent clients, and one
-/// replica SIGKILLed mid-load and restarted.
+/// demo models, nginx in front with the deployed configuration, concurrent clients, one replica
+/// SIGKILLed mid-load and restarted, and another drained by SIGTERM mid-load.
 final class ScaleOutTests: XCTestCase {
-    /// Three replicas, a kill and a restart: every request completes, each response is the
-    /// single-server run's byte for byte (but the timing accounting), and every replica served.
+    /// Three replicas, a kill, a restart and a drain: every request completes, each response is
+    /// the single-server run's byte for byte (but the timing accounting), and every replica served.
     func testReplicasBehindNginxSurviveAKilledReplicaWithIdenticalResults() async throws {
         guard let nginx = FleetPaths.nginx() else {
             throw XCTSkip("nginx is not installed (scripts/setup.sh installs Debian's nginx); the scale-out test needs it")
@@ -51,34 +51,27 @@ final class ScaleOutTests: XCTestCase {
     }
 
     private func run(_ requests: [GenerationRequest], expected: [Data], on fleet: ReplicaFleet) async throws {
-        let victim = fleet.replicas[1]
+        let (victim, drained) = (fleet.replicas[1], fleet.replicas[2])
         let client = CloudClient(server: fleet.url, retry: RetryPolicy(maxAttempts: 8, initialDelay: 0.2, maxDelay: 2))
         let half = requests.count / 2
 
-        // Phase 1: six concurrent clients; replica 1 is SIGKILLed once it has answered a request
-        // and holds another (queue depth ≥ 1), so the kill hits a request in flight.
-        let killed = Task { () -> Int? in
-            // Bounded: the load ending first cancels the sleep below.
-            while !Task.isCancelled {
-                let metrics = await victim.metrics() ?? ""
-                let served = PrometheusText.value(of: #"obclip_requests_total{outcome="ok"}"#, in: metrics) ?? 0
-                if served >= 1, (PrometheusText.value(of: "obclip_queue_depth", in: metrics) ?? 0) >= 1 {
-                    await victim.kill()
-                    return Int(served)
-                }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            return nil
-        }
+        // Phase 1: six concurrent clients; replica 1 is SIGKILLed while it holds a request.
+        let killing = Self.whileHoldingWork(victim) { await victim.kill() }
         var results = try await ClosedLoopLoad.run(Array(requests[..<half]), client: client, concurrency: 6)
-        killed.cancel()
-        let killedAfter = await killed.value
+        killing.cancel()
+        let killedAfter = await killing.value
         let servedBeforeKill = try XCTUnwrap(killedAfter, "replica 1 never held a request in flight to be killed")
 
         // The orchestrator's restart on the same port; nginx takes it back after fail_timeout (5 s).
         try await victim.start()
         try await Task.sleep(for: .seconds(5.5))
+        // Phase 2: replica 2 gets SIGTERM while it holds a request, as at a scale-down or node
+        // drain: it must finish what it admitted and exit by itself, and nginx must move the rest.
+        let draining = Self.whileHoldingWork(drained) { await drained.stop(grace: 30) }
         results += try await ClosedLoopLoad.run(Array(requests[half...]), client: client, concurrency: 6)
+        draining.cancel()
+        let drainedAfter = await draining.value
+        let servedBeforeDrain = try XCTUnwrap(drainedAfter, "replica 2 never held a request in flight to be drained")
 
         for (index, result) in results.enumerated() {
             XCTAssertTrue(try Self.resultBytes(result.response) == expected[index],
@@ -87,17 +80,50 @@ final class ScaleOutTests: XCTestCase {
         let served = await fleet.servedRequests()
         let log = fleet.balancer.accessLog().filter { $0.contains("/v1/generate") }
         let failedOver = log.filter { $0.contains("upstream=127.0.0.1:\(victim.port), ") }
+        let movedOffDrained = log.filter { $0.contains("upstream=127.0.0.1:\(drained.port), ") }
         let clientRetries = results.filter { $0.attempts > 1 }.count
-        print("scale-out: served per replica \(served.map { $0.map(String.init) ?? "–" }) (replica 1 served \(servedBeforeKill) before its SIGKILL, "
-              + "then \(served[1] ?? 0) after its restart); nginx moved \(failedOver.count) requests off the killed replica; "
+        print("scale-out: replica 0 served \(served[0] ?? 0); replica 1 served \(servedBeforeKill) before its SIGKILL and \(served[1] ?? 0) "
+              + "after its restart; replica 2 served \(servedBeforeDrain) before its SIGTERM (drained, exit status 0: "
+              + "\(drained.process?.exitedSuccessfully ?? false)); nginx moved \(failedOver.count) requests off the killed replica "
+              + "and \(movedOffDrained.count) off the draining one; "
               + "\(clientRetries) requests needed a client retry")
         XCTAssertEqual(results.count, requests.count)
         XCTAssertGreaterThan(served[0] ?? 0, 0, "replica 0 got no load")
-        XCTAssertGreaterThan(served[2] ?? 0, 0, "replica 2 got no load")
         XCTAssertGreaterThan(served[1] ?? 0, 0, "the restarted replica got no load back")
+        XCTAssertTrue(drained.process?.exitedSuccessfully ?? false, "replica 2 did not drain and exit by itself after SIGTERM")
         XCTAssertFalse(failedOver.isEmpty, "no request was retried off the killed replica: the kill did not hit live traffic\n\(log.joined(separator: "\n"))")
         XCTAssertEqual(log.count, results.map(\.attempts).reduce(0, +), "nginx saw other requests than the clients sent")
         XCTAssertTrue(log.allSatisfy { $0.contains("\" 200 ") }, "nginx answered a client with an error:\n\(log.joined(separator: "\n"))")
+    }
+
+    /// Runs `action` once `replica` has answered a request and holds another (queue depth ≥ 1),
+    /// so it hits a request in flight; the task's value is the requests answered before, or nil
+    /// when cancelled first (the load ended). Polls `/metrics` every 10 ms.
+    static func whileHoldingWork(_ replica: Replica, _ action: @escaping @Sendable () async -> Void) -> Task<Int?, Never> {
+        Task {
+            while !Task.isCancelled {
+                let metrics = await replica.metrics() ?? ""
+                let served = PrometheusText.value(of: #"obclip_requests_total{outcome="ok"}"#, in: metrics) ?? 0
+                if served >= 1, (PrometheusText.value(of: "obclip_queue_depth", in: metrics) ?? 0) >= 1 {
+                    await action()
+                    return Int(served)
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return nil
+        }
+    }
+
+    /// The fleet's nginx runs the deployed upstream block with only the addresses changed.
+    func testDeployedUpstreamIsRenderedForTheFleetsPorts() throws {
+        let path = FleetPaths.deployDirectory.appendingPathComponent("nginx/obclip-http.conf").path
+        let template = try String(contentsOfFile: path, encoding: .utf8)
+        let rendered = try NginxBalancer.renderUpstream(template, ports: [4001, 4002], path: path)
+        let servers = rendered.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("server ") }
+        XCTAssertEqual(servers, ["server 127.0.0.1:4001 max_fails=2 fail_timeout=5s;", "server 127.0.0.1:4002 max_fails=2 fail_timeout=5s;"])
+        let others = { (text: String) in text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("server ") } }
+        XCTAssertEqual(others(rendered), others(template), "only server lines may change")
+        XCTAssertThrowsError(try NginxBalancer.renderUpstream("upstream x { least_conn; }", ports: [1], path: "x"))
     }
 
     /// Requests devices could send: candidate sets of 4 and 6, one seed each as distinct users
