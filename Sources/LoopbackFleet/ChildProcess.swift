@@ -67,7 +67,7 @@ public final class ChildProcess: @unchecked Sendable {
             if exitStatus != nil { return false }
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || result == -1 { exitStatus = status; return false }
+            if result == pid || result == -1 { exitStatus = result == pid ? status : -1; return false }
             return true
         }
     }

@@ -1,5 +1,8 @@
-import DeviceClient
+@testable import DeviceClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 @testable import LoopbackFleet
 import WireProtocol
 import XCTest
@@ -9,7 +12,8 @@ import XCTest
 /// SIGKILLed mid-load and restarted, and another drained by SIGTERM mid-load.
 final class ScaleOutTests: XCTestCase {
     /// Three replicas, a kill, a restart and a drain: every request completes, each response is
-    /// the single-server run's byte for byte (but the timing accounting), and every replica served.
+    /// the single-server run's byte for byte (but the timing accounting), and every replica
+    /// served; then nginx's own refusals (too large, no live replica) are the server's JSON errors.
     func testReplicasBehindNginxSurviveAKilledReplicaWithIdenticalResults() async throws {
         guard let nginx = FleetPaths.nginx() else {
             throw XCTSkip("nginx is not installed (scripts/setup.sh installs Debian's nginx); the scale-out test needs it")
@@ -94,6 +98,26 @@ final class ScaleOutTests: XCTestCase {
         XCTAssertFalse(failedOver.isEmpty, "no request was retried off the killed replica: the kill did not hit live traffic\n\(log.joined(separator: "\n"))")
         XCTAssertEqual(log.count, results.map(\.attempts).reduce(0, +), "nginx saw other requests than the clients sent")
         XCTAssertTrue(log.allSatisfy { $0.contains("\" 200 ") }, "nginx answered a client with an error:\n\(log.joined(separator: "\n"))")
+
+        // The balancer's own answers are the server's JSON errors, which CloudClient acts on.
+        let oversized = try await Self.post(Data(repeating: 0x20, count: 300_000), to: fleet.url)
+        XCTAssertEqual(oversized.status, 413)
+        XCTAssertEqual(oversized.body.errorDetail?.kind, "payloadTooLarge")
+        for replica in fleet.replicas { await replica.kill() }
+        let nobody = try await Self.post(try requests[0].encodedJSON(), to: fleet.url)
+        XCTAssertEqual(nobody.status, 503, "no live replica must look like an overloaded server")
+        XCTAssertEqual(nobody.body.errorDetail?.kind, "overloaded")
+        XCTAssertEqual(nobody.retryAfter, "2")
+    }
+
+    /// One POST to `/v1/generate` without retries: status, body and `Retry-After`.
+    static func post(_ body: Data, to server: URL) async throws -> (status: Int, body: Data, retryAfter: String?) {
+        var request = URLRequest(url: server.appendingPathComponent("v1/generate"))
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue(GenerationRequest.contentType, forHTTPHeaderField: "Content-Type")
+        let (data, http) = try await CloudClient.send(request)
+        return (http.statusCode, data, http.value(forHTTPHeaderField: "Retry-After"))
     }
 
     /// Runs `action` once `replica` has answered a request and holds another (queue depth ≥ 1),
