@@ -48,11 +48,14 @@ let package = Package(
             ]
         ),
         .target(name: "DeviceClient", dependencies: ["WireProtocol", "Diffusion", "Privacy", "TensorCore"]),
+        // Replicas of `obclip serve` as child processes behind nginx on loopback (the scale-out
+        // test and `obclip bench scale`); talks to them over HTTP only, as devices do.
+        .target(name: "LoopbackFleet", dependencies: ["DeviceClient", "WireProtocol"]),
         .executableTarget(
             name: "obclip",
             dependencies: [
                 "Diffusion", "Privacy", "TensorCore", "SafeTensors", "WireProtocol", "CloudServer", "DeviceClient",
-                "PortraitWorld",
+                "PortraitWorld", "LoopbackFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "NetworkTests",
             dependencies: [
-                "CloudServer", "DeviceClient", "WireProtocol", "Diffusion", "TensorCore",
+                "CloudServer", "DeviceClient", "WireProtocol", "Diffusion", "TensorCore", "LoopbackFleet",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -10,8 +10,10 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 # Debian packages the build and tools use. libopenblas is only the GEMM peer that
-# `obclip bench gemm` measures against (loaded at run time if present).
-packages=(pkg-config libopenblas0-pthread)
+# `obclip bench gemm` measures against (loaded at run time if present). nginx is the load
+# balancer of deploy/nginx, which the scale-out test and `obclip bench scale` run on loopback
+# with their own configuration (the package's default site is not used).
+packages=(pkg-config libopenblas0-pthread nginx)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
