@@ -32,9 +32,11 @@ public struct HybridGenerator: Sendable {
         public var report: GenerationReport
     }
 
+    /// Runs one generation. `progress` hears every phase and step; cancelling the calling task
+    /// stops it at the next step (or drops the server exchange) with `CancellationError`.
     public func generate(prompt: String, mode: GenerationMode = .obclip, settings: GenerationSettings,
                          seed: UInt64 = GenerationSettings.freshSeed(),
-                         progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+                         progress: @escaping @Sendable (GenerationEvent) -> Void = { _ in }) async throws -> Outcome {
         let started = Date()
         var phases: [String: Double] = [:]
         var clock = Date()
@@ -44,21 +46,21 @@ public struct HybridGenerator: Sendable {
         }
         let candidateSet = try obfuscator.obfuscate(prompt)
         lap("obfuscation")
-        progress("privacy: \(candidateSet.candidates.count) candidates; attribute types visible to the server: \(candidateSet.report.attributeTypesRevealed.joined(separator: ", "))")
+        progress(.obfuscated(candidates: candidateSet.candidates.count, attributeTypesRevealed: candidateSet.report.attributeTypesRevealed))
 
         let request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings)
         var exchange: CloudExchange?
         let start: DeviceDenoiser.Start
         if let request {
             guard let cloud else { throw GenerationError.noServer(mode: mode) }
-            progress("waiting for the server: \(request.switchStep) of \(request.steps) steps on \(request.candidates.count) candidates")
-            let answer = try await cloud.generate(request, progress: progress)
+            progress(.waitingForServer(serverSteps: request.switchStep, totalSteps: request.steps, candidates: request.candidates.count))
+            let answer = try await cloud.generate(request) { progress(.exchange($0)) }
             exchange = answer
             clock = Date()
             // Local extraction (Algorithm 1, line 6): keep one row, drop the rest.
             start = .handOff(answer.response.extract(candidate: mode.keptRow(of: candidateSet)))
-            progress(String(format: "server answered in %.2f s (%d bytes); kept 1 of %d latents", answer.seconds,
-                            answer.responseBytes, answer.response.candidateCount))
+            progress(.serverAnswered(seconds: answer.seconds, responseBytes: answer.responseBytes, candidates: answer.response.candidateCount,
+                                     serverSteps: request.switchStep, queueSeconds: answer.response.accounting.phaseSeconds["queue"]))
         } else {
             start = .fresh(seed: seed)
         }
@@ -68,11 +70,12 @@ public struct HybridGenerator: Sendable {
         let latent = try meter.measure {
             try denoiser.denoise(prompt: candidateSet.prompt, settings: settings, from: start) { done, total in
                 calls += 1
-                progress("device step \(done)/\(total)")
+                progress(.deviceStep(completed: done, total: total))
             }
         }
         lap("denoising")
-        progress("decoding with the VAE")
+        try Task.checkCancellation()
+        progress(.decoding)
         let image = try meter.measure { try denoiser.decode(latent) }
         lap("decoding")
 

@@ -38,15 +38,9 @@ struct Generate: AsyncParsableCommand {
     var precision = Precision.fp32
 
     func run() async throws {
-        guard let mode = GenerationMode(rawValue: mode) else {
-            throw ValidationError("unknown mode '\(self.mode)'; one of \(GenerationMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var cloud: CloudClient?
-        if mode != .deviceOnly {
-            guard let server, let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
-                throw ValidationError("--server must be an http(s) URL for mode \(mode.rawValue)")
-            }
-            cloud = CloudClient(server: url, token: token ?? ProcessInfo.processInfo.environment["OBCLIP_TOKEN"])
+        let mode = try validated { try GenerationChoices.mode(named: self.mode) }
+        let cloud = try validated {
+            try GenerationChoices.cloudClient(server: server, token: token ?? ProcessInfo.processInfo.environment["OBCLIP_TOKEN"], mode: mode)
         }
         let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
                                           negativePrompt: negativePrompt, width: width, height: height,
@@ -54,7 +48,7 @@ struct Generate: AsyncParsableCommand {
         stderr("loading the device model from \(deviceModel)")
         let device = try DeviceModels(source: ModelSource(argument: deviceModel), precision: precision)
         let outcome = try await HybridGenerator(device: device, cloud: cloud)
-            .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0) }
+            .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0.description) }
         try GenerationOutput.write(outcome, to: output)
     }
 }
