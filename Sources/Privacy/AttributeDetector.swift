@@ -21,6 +21,8 @@ struct AttributeDetector {
         var carrierValues: [[Int]]
         /// Person heads: word position, whether plural.
         var heads: [(position: Int, plural: Bool)]
+        /// Where the words rendered from slots (and recomputed articles) are in the prompt.
+        var highlights: [PromptHighlight]
     }
 
     let lexicon: Lexicon
@@ -201,12 +203,17 @@ struct AttributeDetector {
 
         // 6. The pieces, with literal text in between.
         var pieces: [PromptTemplate.Piece] = []
+        var highlights: [PromptHighlight] = []
         var literal = ""
         var index = 0
+        var offsets = [0]  // UTF-16 offset of each token, for highlights
+        for token in tokens.tokens { offsets.append(offsets.last! + token.text.utf16.count) }
         while index < tokens.tokens.count {
             if let (last, piece) = pieceAt[index] {
                 if !literal.isEmpty { pieces.append(.literal(literal)); literal = "" }
                 pieces.append(piece)
+                highlights.append(PromptHighlight(start: offsets[index], end: offsets[last + 1],
+                                                  text: tokens.tokens[index...last].map(\.text).joined(), slot: piece.slot))
                 index = last + 1
             } else {
                 literal += tokens.tokens[index].text
@@ -218,7 +225,8 @@ struct AttributeDetector {
         unhidden += findUnhiddenWords(tokens: tokens, consumed: consumed)
         return Result(template: PromptTemplate(pieces: pieces, slots: slots), realValues: realValues,
                       unhidden: unhidden, notes: notes, personLabels: labels, carrierValues: carrierValues,
-                      heads: mentions.compactMap { mention in mention.head.map { ($0, mention.noun?.plural ?? false) } })
+                      heads: mentions.compactMap { mention in mention.head.map { ($0, mention.noun?.plural ?? false) } },
+                      highlights: highlights)
     }
 
     // MARK: Modifier run
