@@ -48,11 +48,23 @@ let package = Package(
             ]
         ),
         .target(name: "DeviceClient", dependencies: ["WireProtocol", "Diffusion", "Privacy", "TensorCore"]),
+        // `obclip ui`: the browser page (static files as resources, no build step) over DeviceClient.
+        .target(
+            name: "DeviceUI",
+            dependencies: [
+                "DeviceClient", "Privacy", "Diffusion", "WireProtocol", "TensorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         .executableTarget(
             name: "obclip",
             dependencies: [
                 "Diffusion", "Privacy", "TensorCore", "SafeTensors", "WireProtocol", "CloudServer", "DeviceClient",
-                "PortraitWorld",
+                "DeviceUI", "PortraitWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,6 +81,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Drives the `obclip` executable's `ui --demo` in a headless Chromium (found on PATH).
+        .testTarget(name: "DeviceUITests", dependencies: ["PortraitWorld"]),
         .testTarget(
             name: "DiffusionTests",
             dependencies: ["Diffusion", "TensorCore", "SafeTensors"],

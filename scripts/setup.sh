@@ -10,8 +10,10 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 # Debian packages the build and tools use. libopenblas is only the GEMM peer that
-# `obclip bench gemm` measures against (loaded at run time if present).
-packages=(pkg-config libopenblas0-pthread)
+# `obclip bench gemm` measures against (loaded at run time if present). chromium is the
+# headless browser the `obclip ui` tests drive (about 290 MB installed with its libraries;
+# the first install took about 2 minutes here, apt-get update included).
+packages=(pkg-config libopenblas0-pthread chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
