@@ -119,15 +119,22 @@ public struct DeviceUIService: Sendable {
         do { checked = try form.settings.checked(tokenCount: tokenCount) } catch let error as ChoiceError {
             throw UIProblem(field: error.field, message: error.message)
         }
-        guard checked.subset == nil else {
-            throw UIProblem(field: "dpSubset", message: "generating in the DP subset mode is not in the client yet (obclip generate has no such mode either); the analysis shows which candidates it would send — turn it off to generate")
-        }
         // The request the generation will send, checked as the server will check it.
         let set: CandidateSet
         do { set = try engines.obfuscator(checked.taxonomy).obfuscate(form.prompt) } catch let error as PrivacyError {
             throw UIProblem(field: "prompt", message: error.description)
         }
-        if let request = checked.mode.cloudRequest(for: set, seed: 0, settings: checked.generation) {
+        if checked.subset != nil, !checked.mode.isPrivate {
+            throw UIProblem(field: "dpSubset", message: "the DP subset mode subsamples a candidate set; mode \(checked.mode.rawValue) sends none")
+        }
+        var request = checked.mode.cloudRequest(for: set, seed: 0, settings: checked.generation)
+        if let mechanism = checked.subset {
+            // The generation draws its own subset; this one only sizes the request for the checks.
+            do { request?.candidates = try mechanism.select(from: set, randomness: .system).candidates } catch let error as PrivacyError {
+                throw UIProblem(field: "dpSubsetSize", message: error.description)
+            }
+        }
+        if let request {
             do { try UISettings.check(request, tokenCount: tokenCount) } catch let error as ChoiceError {
                 throw UIProblem(field: error.field, message: error.message)
             }
@@ -148,7 +155,7 @@ public struct DeviceUIService: Sendable {
             let device = try await models.models(at: checked.precision)
             let generator = HybridGenerator(obfuscator: try engines.obfuscator(checked.taxonomy), device: device, cloud: checked.cloud)
             let outcome = try await generator.generate(prompt: job.prompt, mode: checked.mode, settings: checked.generation,
-                                                       seed: checked.seed ?? GenerationSettings.freshSeed()) { event in
+                                                       seed: checked.seed ?? GenerationSettings.freshSeed(), subset: checked.subset) { event in
                 job.record(ProgressUpdate.reading(event, totalSteps: total, elapsed: job.elapsed))
             }
             let png = try PNGEncoder.encode(outcome.image.slice(0, 1))

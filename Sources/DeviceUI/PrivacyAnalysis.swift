@@ -47,6 +47,7 @@ struct PrivacyAnalysis: Encodable, Sendable {
     var report: PrivacyReport
     var unhidden: [Unhidden]
     var sent: Sent
+    /// The DP subset mode's guarantees, from one draw (each generation draws afresh).
     var dpSubset: SubsetSelection?
     var serverCost: ServerCost?
     /// A setting that cannot be used, for the form to point at (the privacy part is still shown).
@@ -66,16 +67,19 @@ struct PrivacyAnalysis: Encodable, Sendable {
         }
         let mode = checked?.mode ?? .obclip
         let generation = checked?.generation ?? GenerationSettings()
-        let request = mode.cloudRequest(for: set, seed: 0, settings: generation)
+        var request = mode.cloudRequest(for: set, seed: 0, settings: generation)
+        var dpSubset: SubsetSelection?
+        if let mechanism = checked?.subset, mode.isPrivate {
+            do {
+                dpSubset = try mechanism.select(from: set, randomness: .system)
+                request?.candidates = dpSubset!.candidates
+            } catch let error as PrivacyError {
+                problem = problem ?? UIProblem(field: "dpSubsetSize", message: error.description)
+            }
+        }
         if let request, problem == nil {
             do { try UISettings.check(request, tokenCount: tokenCount) } catch let error as ChoiceError {
                 problem = UIProblem(field: error.field, message: error.message)
-            }
-        }
-        var dpSubset: SubsetSelection?
-        if let mechanism = checked?.subset {
-            do { dpSubset = try mechanism.select(from: set, randomness: .system) } catch let error as PrivacyError {
-                problem = problem ?? UIProblem(field: "dpSubsetSize", message: error.description)
             }
         }
         var serverCost: ServerCost?

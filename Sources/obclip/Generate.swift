@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceClient
 import Diffusion
 import Foundation
+import Privacy
 import TensorCore
 import WireProtocol
 
@@ -37,6 +38,16 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Arithmetic of the device's models: fp32, f16 (weights stored as halves) or bf16 (bf16 weights and activations).")
     var precision = Precision.fp32
 
+    @Option(name: .customLong("dp-epsilon"), help: "DP subset mode: privacy budget ε (needs --subset).")
+    var dpEpsilon: Double?
+
+    @Option(help: "DP subset mode: send only this many of the N candidates (M < N).")
+    var subset: Int?
+
+    func validate() throws {
+        if (dpEpsilon == nil) != (subset == nil) { throw ValidationError("--dp-epsilon and --subset go together") }
+    }
+
     func run() async throws {
         let mode = try validated { try GenerationChoices.mode(named: self.mode) }
         let cloud = try validated {
@@ -47,8 +58,11 @@ struct Generate: AsyncParsableCommand {
                                           acceleration: try acceleration.options(switchStep: switchStep))
         stderr("loading the device model from \(deviceModel)")
         let device = try DeviceModels(source: ModelSource(argument: deviceModel), precision: precision)
+        let mechanism = try dpEpsilon.map { epsilon in
+            do { return try SubsetMechanism(epsilon: epsilon, subsetSize: subset!) } catch let error as PrivacyError { throw ValidationError(error.description) }
+        }
         let outcome = try await HybridGenerator(device: device, cloud: cloud)
-            .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0.description) }
+            .generate(prompt: prompt, mode: mode, settings: settings, subset: mechanism) { stderr($0.description) }
         try GenerationOutput.write(outcome, to: output)
     }
 }

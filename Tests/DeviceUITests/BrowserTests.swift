@@ -164,18 +164,21 @@ final class BrowserTests: XCTestCase {
 
     func testCancelStopsARunningGeneration() throws {
         let browser = try page()
-        // Long enough to catch: one server step, 99 device steps.
+        // Long enough to catch under any load: one server step, then 99 device steps at 256×256.
         try setField(browser, "steps", "100")
         try setField(browser, "switchStep", "1")
+        try setField(browser, "width", "256")
+        try setField(browser, "height", "256")
         try typePrompt(browser, Self.portrait)
         try browser.waitFor("document.getElementById('candidate-count').textContent === '6'", what: "N = 6")
         let galleryBefore = try XCTUnwrap(browser.evaluate("fetch('/api/gallery').then(r => r.json()).then(g => g.length)") as? Int)
         try browser.evaluate("document.getElementById('generate').click()")
-        try browser.waitFor("document.getElementById('progress-bar').dataset.kind === 'device' && Number(document.getElementById('progress-bar').dataset.fraction) > 0.3",
+        try browser.waitFor("document.getElementById('progress-bar').dataset.kind === 'device' && Number(document.getElementById('progress-bar').dataset.fraction) > 0.15",
                             what: "device steps")
         try shoot(browser, "2-progress")
         try browser.evaluate("document.getElementById('cancel').click()")
-        try browser.waitFor("document.getElementById('progress-bar').dataset.kind === 'cancelled'", what: "the cancellation", timeout: 20)
+        try browser.waitFor("['done', 'failed', 'cancelled'].includes(document.getElementById('progress-bar').dataset.kind)", what: "the end", timeout: 60)
+        XCTAssertEqual(try browser.evaluate("document.getElementById('progress-bar').dataset.kind") as? String, "cancelled")
         try shoot(browser, "4-cancelled")
         let label = try string(browser, "document.getElementById('progress-label').textContent")
         XCTAssertTrue(label.hasPrefix("cancelled"), label)
@@ -184,6 +187,23 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual(try browser.evaluate("document.getElementById('generate').disabled") as? Bool, false)
         XCTAssertEqual(try browser.evaluate("fetch('/api/gallery').then(r => r.json()).then(g => g.length)") as? Int, galleryBefore,
                        "a cancelled generation leaves no image")
+    }
+
+    func testDPSubsetModeSendsMOfNAndSaysSo() throws {
+        let browser = try page()
+        try typePrompt(browser, Self.portrait)
+        try browser.evaluate("document.getElementById('dpSubset').click()")
+        try setField(browser, "dpSubsetSize", "2")
+        try browser.waitFor("document.getElementById('dp').textContent.includes('2 of 6')", what: "the DP summary")
+        XCTAssertTrue(try string(browser, "document.getElementById('sent-note').textContent").contains("2 prompts"))
+        try browser.evaluate("document.getElementById('generate').click()")
+        try browser.waitFor("['done', 'failed', 'cancelled'].includes(document.getElementById('progress-bar').dataset.kind)", what: "the end", timeout: 60)
+        let label = try string(browser, "document.getElementById('progress-label').textContent")
+        XCTAssertEqual(try browser.evaluate("document.getElementById('progress-bar').dataset.kind") as? String, "done", label)
+        try browser.waitFor("document.querySelector('#report dl')", what: "the report")
+        XCTAssertTrue(try string(browser, "document.getElementById('report').textContent").contains("2 of 6 sent"))
+        let sent = try browser.evaluate("fetch(document.getElementById('download-report').href).then(r => r.json()).then(j => [j.candidatesSent, j.dpSubset.subsetSize])") as? [Int]
+        XCTAssertEqual(sent, [2, 2])
     }
 
     func testBadSettingsShowAClearMessageAndStartNothing() throws {

@@ -142,10 +142,8 @@ function renderAnalysis(analysis) {
     : [element("li", { class: "muted" }, "nothing: every sensitive word found is hidden")]));
 
   const sent = analysis.sent;
-  const dropped = new Set();
-  if (analysis.dpSubset) analysis.candidates.forEach((_, i) => { if (!analysis.dpSubset.candidateIndices.includes(i)) dropped.add(i); });
   $("candidate-list").replaceChildren(...analysis.candidates.map((candidate, index) => element("li", {
-    class: [index === analysis.realIndex ? "real" : "", dropped.has(index) ? "dropped" : ""].join(" ").trim() }, candidate)));
+    class: index === analysis.realIndex ? "real" : "" }, candidate)));
   $("sent-note").textContent = sent.candidates.length === 0 ? "(nothing: device-only)"
     : sent.isPrivate ? `(${sent.candidates.length} prompts, ${sent.serverSteps} of ${sent.totalSteps} steps each)`
     : `(only your prompt: this mode hides nothing, ${sent.serverSteps} of ${sent.totalSteps} steps)`;
@@ -161,9 +159,8 @@ function renderAnalysis(analysis) {
     : `Server cost: ${cost.unavailable}.`;
   const dp = analysis.dpSubset;
   $("dp").textContent = dp
-    ? `DP subset: ${dp.subsetSize} of ${dp.fullSize} would be sent (ε = ${dp.epsilon}); your variant is in the subset with probability `
-      + `${dp.inclusionProbability.toFixed(2)}${dp.realIndex === undefined || dp.realIndex === null ? " — this draw left it out" : ""}; `
-      + `best guess ≤ ${dp.maxPosteriorBound.toFixed(3)}.`
+    ? `DP subset: ${dp.subsetSize} of ${dp.fullSize} are sent, drawn afresh for each generation (ε = ${dp.epsilon}); your variant is among them `
+      + `with probability ${dp.inclusionProbability.toFixed(2)}, else the device makes the image alone; the server's best guess ≤ ${dp.maxPosteriorBound.toFixed(3)}.`
     : "";
 }
 
@@ -232,12 +229,15 @@ function renderReport(report) {
   const rows = [];
   const add = (term, value) => rows.push(element("dt", {}, term), element("dd", {}, value));
   const privacy = report.privacy;
+  const dp = report.dpSubset;
   if (privacy) {
     for (const slot of privacy.slots) add(`hidden: ${slot.attribute}`, `${slot.realValue}, among ${slot.hiddenAmong.join(", ")}`);
     add("visible", privacy.unhidden.length ? privacy.unhidden.map((u) => `“${u.word}” (${u.reveals.join(", ")})`).join("; ")
       : "no unhidden sensitive word");
     add("revealed by shape", privacy.attributeTypesRevealed.join(", ") || "nothing");
-    add("best guess", `${privacy.maxPosterior.toFixed(3)} (effective k ${privacy.effectiveK.toFixed(2)}, N = ${privacy.candidateCount})`);
+    add("best guess", dp ? `≤ ${dp.maxPosteriorBound.toFixed(3)} (DP subset, ε = ${dp.epsilon})`
+      : `${privacy.maxPosterior.toFixed(3)} (effective k ${privacy.effectiveK.toFixed(2)}, N = ${privacy.candidateCount})`);
+    if (dp) add("DP subset", `${dp.subsetSize} of ${dp.fullSize} sent; yours ${dp.realIndex === undefined || dp.realIndex === null ? "was not among them: made on the device alone" : "was among them"}`);
   } else {
     add("privacy", `none: mode ${report.mode} sends ${report.candidatesSent ? "your prompt itself" : "nothing"}`);
   }
