@@ -10,9 +10,10 @@ swift test --disable-swift-testing 2>&1 | tee "$log" | grep -vE "^\[[0-9]+/[0-9]
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for whoever reads the end of the log.
-summary=$(grep -E "^\s*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
-if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
-    echo "${BASH_REMATCH[1]} passed, ${BASH_REMATCH[2]} failed" | awk '{ printf "%d passed, %d failed\n", $1 - $3, $3 }'
+summary=$(grep -E "^\s*Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1)
+if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ (([0-9]+)\ tests?\ skipped\ and\ )?([0-9]+)\ failure ]]; then
+    total=${BASH_REMATCH[1]} skipped=${BASH_REMATCH[3]:-0} failed=${BASH_REMATCH[4]}
+    echo "$((total - skipped - failed)) passed, $failed failed, $skipped skipped"
 fi
 rm -f "$log"
 exit "$status"

@@ -102,7 +102,7 @@ public struct DeviceUIService: Sendable {
             deviceModel: configuration.deviceModels.description, costModel: cost?.model,
             modes: GenerationMode.allCases.map(\.rawValue), schedulers: SchedulerKind.allCases.map(\.rawValue),
             accelerations: GenerationChoices.accelerationNames, precisions: Precision.allCases.map(\.rawValue),
-            taxonomies: Taxonomy.bundledNames, limits: ServerLimits())
+            taxonomies: Taxonomy.bundledNames)
     }
 
     private func analyze(_ form: PromptForm) async throws -> PrivacyAnalysis {
@@ -160,7 +160,7 @@ public struct DeviceUIService: Sendable {
             }
             let png = try PNGEncoder.encode(outcome.image.slice(0, 1))
             job.record(ProgressUpdate(kind: .done, label: "done", fraction: 1, elapsed: job.elapsed),
-                       result: GenerationJob.Result(png: png, report: outcome.report, sent: outcome.request?.candidates ?? []))
+                       result: GenerationJob.Result(png: png, report: outcome.report))
         } catch is CancellationError {
             job.record(ProgressUpdate(kind: .cancelled, label: "cancelled", fraction: nil, elapsed: job.elapsed))
         } catch {
@@ -245,7 +245,6 @@ struct PageConfiguration: Encodable {
     var accelerations: [String]
     var precisions: [String]
     var taxonomies: [String]
-    var limits: ServerLimits
 }
 
 struct JobLinks: Encodable {

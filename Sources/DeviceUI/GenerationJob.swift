@@ -10,8 +10,6 @@ final class GenerationJob: @unchecked Sendable {
         /// The image as PNG, without metadata.
         var png: Data
         var report: GenerationReport
-        /// The candidates that were sent (empty for device-only).
-        var sent: [String]
     }
 
     let id: Int

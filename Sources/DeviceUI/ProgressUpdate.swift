@@ -25,6 +25,8 @@ struct ProgressUpdate: Codable, Sendable, Equatable {
     /// Model calls done and in all (the trajectory's, server calls included), when known.
     var completed: Int?
     var total: Int?
+    /// While the server works: the share of the bar its steps fill when it answers.
+    var serverShare: Double?
     /// Seconds since the generation was submitted.
     var elapsed: Double
 
@@ -41,7 +43,8 @@ struct ProgressUpdate: Codable, Sendable, Equatable {
                                   fraction: 0, elapsed: elapsed)
         case let .waitingForServer(serverSteps, totalSteps, candidates):
             return ProgressUpdate(kind: .server, label: "waiting for the server: \(serverSteps) of \(totalSteps) steps on \(candidates) candidate\(candidates == 1 ? "" : "s")",
-                                  fraction: nil, completed: 0, total: totalSteps, elapsed: elapsed)
+                                  fraction: nil, completed: 0, total: totalSteps,
+                                  serverShare: span * Double(serverSteps) / Double(max(totalSteps, 1)), elapsed: elapsed)
         case let .exchange(line):
             return ProgressUpdate(kind: .server, label: line, fraction: nil, elapsed: elapsed)
         case let .serverAnswered(seconds, bytes, candidates, serverSteps, queueSeconds):

@@ -191,8 +191,9 @@ function setBar(update) {
   const bar = $("progress-bar");
   bar.className = update.kind;
   if (update.fraction === null || update.fraction === undefined) {
+    // The server answers once: its wait shows as stripes; the bar keeps its width.
     if (update.kind === "server") bar.classList.add("waiting");
-    if (update.kind === "server" && !bar.style.width) bar.style.width = "0%";
+    if (update.serverShare) bar.style.width = (100 * update.serverShare).toFixed(1) + "%";
   } else {
     bar.style.width = (100 * update.fraction).toFixed(1) + "%";
   }
@@ -204,10 +205,6 @@ function setBar(update) {
 
 async function onUpdate(links, update) {
   if (!running || running.id !== links.id) return;
-  if (update.kind === "server" && update.fraction === null) {
-    // The server answers once: show the wait as a moving stripe over the server's share of the bar.
-    update = Object.assign({}, update, { fraction: null });
-  }
   setBar(update);
   if (!["done", "failed", "cancelled"].includes(update.kind)) return;
   running.source.close();
