@@ -41,9 +41,9 @@ final class UIProcess: @unchecked Sendable {
 
     func stop() {
         guard process.isRunning else { return }
-        process.interrupt()  // SIGINT: the UI's graceful shutdown
+        process.terminate()  // SIGTERM: the UI's graceful shutdown
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
