@@ -10,8 +10,9 @@ public enum GenerationEvent: Sendable, Equatable, CustomStringConvertible {
     case waitingForServer(serverSteps: Int, totalSteps: Int, candidates: Int)
     /// A line about the exchange with the server (an attempt, a retry and its wait).
     case exchange(String)
-    /// The server's validated answer; `queueSeconds` is what the server says the request waited.
-    case serverAnswered(seconds: Double, responseBytes: Int, candidates: Int, serverSteps: Int, queueSeconds: Double?)
+    /// The server's validated answer; `queueSeconds` is what the server says the request waited;
+    /// `kept` is how many latents the device keeps (0 when the DP subset left the real one out).
+    case serverAnswered(seconds: Double, responseBytes: Int, candidates: Int, serverSteps: Int, queueSeconds: Double?, kept: Int)
     /// The device finished model call `completed` of the trajectory's `total` (server calls included).
     case deviceStep(completed: Int, total: Int)
     /// The device is decoding the final latent with the VAE.
@@ -24,8 +25,9 @@ public enum GenerationEvent: Sendable, Equatable, CustomStringConvertible {
         case let .waitingForServer(serverSteps, totalSteps, candidates):
             "waiting for the server: \(serverSteps) of \(totalSteps) steps on \(candidates) candidates"
         case let .exchange(line): line
-        case let .serverAnswered(seconds, bytes, candidates, _, _):
-            String(format: "server answered in %.2f s (%d bytes); kept 1 of %d latents", seconds, bytes, candidates)
+        case let .serverAnswered(seconds, bytes, candidates, _, _, kept):
+            String(format: "server answered in %.2f s (%d bytes); kept %d of %d latents%@", seconds, bytes, kept, candidates,
+                   kept == 0 ? " (the real candidate was not drawn: the device generates alone)" : "")
         case let .deviceStep(completed, total): "device step \(completed)/\(total)"
         case .decoding: "decoding with the VAE"
         }

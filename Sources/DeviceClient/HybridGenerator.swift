@@ -77,7 +77,8 @@ public struct HybridGenerator: Sendable {
                 start = .handOff(answer.response.extract(candidate: selection?.realIndex ?? mode.keptRow(of: candidateSet)))
             }
             progress(.serverAnswered(seconds: answer.seconds, responseBytes: answer.responseBytes, candidates: answer.response.candidateCount,
-                                     serverSteps: request.switchStep, queueSeconds: answer.response.accounting.phaseSeconds["queue"]))
+                                     serverSteps: request.switchStep, queueSeconds: answer.response.accounting.phaseSeconds["queue"],
+                                     kept: selection.map { $0.realIndex == nil ? 0 : 1 } ?? 1))
         } else {
             start = .fresh(seed: seed)
         }

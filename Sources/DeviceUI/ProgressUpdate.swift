@@ -47,11 +47,13 @@ struct ProgressUpdate: Codable, Sendable, Equatable {
                                   serverShare: span * Double(serverSteps) / Double(max(totalSteps, 1)), elapsed: elapsed)
         case let .exchange(line):
             return ProgressUpdate(kind: .server, label: line, fraction: nil, elapsed: elapsed)
-        case let .serverAnswered(seconds, bytes, candidates, serverSteps, queueSeconds):
+        case let .serverAnswered(seconds, bytes, candidates, serverSteps, queueSeconds, kept):
             let queue = queueSeconds.map { String(format: ", %.2f s of it in the server's queue", $0) } ?? ""
+            let keptText = kept == 0 ? "dropped all \(candidates) latents (yours was not drawn)" : "kept 1 of \(candidates) latents"
             return ProgressUpdate(kind: .server,
-                                  label: String(format: "server ran %d steps in %.2f s%@; %d bytes back, kept 1 of %d latents", serverSteps, seconds, queue, bytes, candidates),
-                                  fraction: span * Double(serverSteps) / Double(max(totalSteps, 1)), completed: serverSteps,
+                                  label: String(format: "server ran %d steps in %.2f s%@; %d bytes back, %@", serverSteps, seconds, queue, bytes, keptText),
+                                  // With nothing kept the device starts from fresh noise: its steps fill the whole bar.
+                                  fraction: kept == 0 ? 0 : span * Double(serverSteps) / Double(max(totalSteps, 1)), completed: serverSteps,
                                   total: totalSteps, elapsed: elapsed)
         case let .deviceStep(completed, total):
             return ProgressUpdate(kind: .device, label: "device step \(completed) of \(total)", fraction: span * Double(completed) / Double(total),
