@@ -206,6 +206,32 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual(sent, [2, 2])
     }
 
+    func testASecondGenerationWaitsItsTurnAndCanBeCancelledThere() throws {
+        let browser = try page()
+        let answer = try XCTUnwrap(browser.evaluate("""
+            (async () => {
+              const config = await (await fetch('/api/config')).json();
+              const settings = Object.assign({}, config.defaults, { steps: 100, switchStep: 1, width: 256, height: 256 });
+              const post = (path, body) => fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                                         body: JSON.stringify(body || {}) }).then(r => r.json());
+              const events = (links, kinds) => new Promise(resolve => {
+                const source = new EventSource(links.events);
+                for (const kind of kinds) source.addEventListener(kind, e => { source.close(); resolve([kind, JSON.parse(e.data).label]); });
+              });
+              const first = await post('/api/generations', { prompt: 'a portrait of an old man', settings });
+              const second = await post('/api/generations', { prompt: 'a portrait of a young woman', settings });
+              const waiting = await events(second, ['queued', 'preparing']);
+              const cancelled = await post(second.cancel);
+              const end = await events(second, ['cancelled', 'done', 'failed']);
+              await post(first.cancel);
+              const firstEnd = await events(first, ['cancelled', 'done', 'failed']);
+              return [waiting[0], waiting[1], String(cancelled.cancelled), end[0], end[1], firstEnd[0]];
+            })()
+            """) as? [String])
+        XCTAssertEqual(answer, ["queued", "waiting for 1 earlier generation on this device", "true", "cancelled", "cancelled before it started",
+                                "cancelled"])
+    }
+
     func testBadSettingsShowAClearMessageAndStartNothing() throws {
         let browser = try page()
         try typePrompt(browser, Self.portrait)
