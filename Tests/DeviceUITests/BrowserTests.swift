@@ -264,14 +264,18 @@ final class BrowserTests: XCTestCase {
     func testEndpointsRefuseBadInputByName() throws {
         if let problem = Self.startProblem { throw problem }
         let base = try XCTUnwrap(Self.ui).url
+        // Its own session: nothing of these refused exchanges is pooled for other tests.
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.invalidateAndCancel() }
         func post(_ path: String, body: String, headers: [String: String] = ["Content-Type": "application/json"]) throws -> (Int, [String: Any]) {
             var request = URLRequest(url: URL(string: base + path)!)
             request.httpMethod = "POST"
             request.httpBody = Data(body.utf8)
+            request.timeoutInterval = 20
             for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
             let done = DispatchSemaphore(value: 0)
             nonisolated(unsafe) var answer: (Int, [String: Any]) = (0, [:])
-            URLSession.shared.dataTask(with: request) { data, response, _ in
+            session.dataTask(with: request) { data, response, _ in
                 let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
                 answer = ((response as? HTTPURLResponse)?.statusCode ?? 0, (json["error"] as? [String: Any]) ?? json)
                 done.signal()
