@@ -51,11 +51,23 @@ let package = Package(
         // Replicas of `obclip serve` as child processes behind nginx on loopback (the scale-out
         // test and `obclip bench scale`); talks to them over HTTP only, as devices do.
         .target(name: "LoopbackFleet", dependencies: ["DeviceClient", "WireProtocol"]),
+        // `obclip ui`: the browser page (static files as resources, no build step) over DeviceClient.
+        .target(
+            name: "DeviceUI",
+            dependencies: [
+                "DeviceClient", "Privacy", "Diffusion", "WireProtocol", "TensorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         .executableTarget(
             name: "obclip",
             dependencies: [
                 "Diffusion", "Privacy", "TensorCore", "SafeTensors", "WireProtocol", "CloudServer", "DeviceClient",
-                "PortraitWorld", "LoopbackFleet",
+                "DeviceUI", "PortraitWorld", "LoopbackFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +84,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Drives the `obclip` executable's `ui --demo` in a headless Chromium (found on PATH).
+        .testTarget(name: "DeviceUITests", dependencies: ["PortraitWorld"]),
         .testTarget(
             name: "DiffusionTests",
             dependencies: ["Diffusion", "TensorCore", "SafeTensors"],

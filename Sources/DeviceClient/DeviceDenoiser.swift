@@ -19,7 +19,8 @@ public struct DeviceDenoiser: Sendable {
     }
 
     /// Runs the remaining model calls with classifier-free guidance on `prompt` and returns the
-    /// final latent `[1, 4, h/8, w/8]`. `progress` is told about each step.
+    /// final latent `[1, 4, h/8, w/8]`. `progress` is told about each step. A cancelled calling
+    /// task stops it before the next step with `CancellationError`.
     public func denoise(prompt: String, settings: GenerationSettings, from start: Start,
                         progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
         let kind = try SchedulerKind(name: settings.scheduler)
@@ -46,6 +47,7 @@ public struct DeviceDenoiser: Sendable {
             : cond
         let calls = scheduler.timesteps.count
         for index in scheduler.stepIndex..<calls {
+            try Task.checkCancellation()
             let input = scheduler.scaleModelInput(latents, index: index)
             let prediction = try guidedNoise(input, scale: guided ? settings.guidanceScale : nil) {
                 try models.unet($0, timesteps: [scheduler.timesteps[index]], encoderHiddenStates: context)

@@ -34,6 +34,8 @@ public struct GenerationReport: Codable, Sendable {
     /// Model calls the server ran per candidate.
     public var serverModelCalls: Int
     public var privacy: PrivacyReport?
+    /// The DP subset mode's draw, when it was on (client-local: says whether the real one was sent).
+    public var dpSubset: SubsetSelection?
     public var server: ServerAccounting?
     public var wire: Wire?
     public var device: Device

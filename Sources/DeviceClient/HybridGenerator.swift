@@ -32,9 +32,17 @@ public struct HybridGenerator: Sendable {
         public var report: GenerationReport
     }
 
+    /// Runs one generation. `progress` hears every phase and step; cancelling the calling task
+    /// stops it at the next step (or drops the server exchange) with `CancellationError`.
+    ///
+    /// With `subset` (the DP subset mode, private modes only) the server gets M of the N
+    /// candidates drawn by the mechanism; when the real one is not among them the device still
+    /// sends the request and waits for the answer, so the server sees nothing different, then
+    /// drops it and runs every step itself.
     public func generate(prompt: String, mode: GenerationMode = .obclip, settings: GenerationSettings,
-                         seed: UInt64 = GenerationSettings.freshSeed(),
-                         progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+                         seed: UInt64 = GenerationSettings.freshSeed(), subset: SubsetMechanism? = nil,
+                         subsetRandomness: SubsetMechanism.Randomness = .system,
+                         progress: @escaping @Sendable (GenerationEvent) -> Void = { _ in }) async throws -> Outcome {
         let started = Date()
         var phases: [String: Double] = [:]
         var clock = Date()
@@ -44,21 +52,33 @@ public struct HybridGenerator: Sendable {
         }
         let candidateSet = try obfuscator.obfuscate(prompt)
         lap("obfuscation")
-        progress("privacy: \(candidateSet.candidates.count) candidates; attribute types visible to the server: \(candidateSet.report.attributeTypesRevealed.joined(separator: ", "))")
+        progress(.obfuscated(candidates: candidateSet.candidates.count, attributeTypesRevealed: candidateSet.report.attributeTypesRevealed))
 
-        let request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings)
+        var request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings)
+        var selection: SubsetSelection?
+        if let subset {
+            guard mode.isPrivate else { throw GenerationError.subsetNeedsPrivateMode(mode: mode) }
+            selection = try subset.select(from: candidateSet, randomness: subsetRandomness)
+            request?.candidates = selection!.candidates
+        }
         var exchange: CloudExchange?
         let start: DeviceDenoiser.Start
         if let request {
             guard let cloud else { throw GenerationError.noServer(mode: mode) }
-            progress("waiting for the server: \(request.switchStep) of \(request.steps) steps on \(request.candidates.count) candidates")
-            let answer = try await cloud.generate(request, progress: progress)
+            progress(.waitingForServer(serverSteps: request.switchStep, totalSteps: request.steps, candidates: request.candidates.count))
+            let answer = try await cloud.generate(request) { progress(.exchange($0)) }
             exchange = answer
             clock = Date()
-            // Local extraction (Algorithm 1, line 6): keep one row, drop the rest.
-            start = .handOff(answer.response.extract(candidate: mode.keptRow(of: candidateSet)))
-            progress(String(format: "server answered in %.2f s (%d bytes); kept 1 of %d latents", answer.seconds,
-                            answer.responseBytes, answer.response.candidateCount))
+            if let selection, selection.realIndex == nil {
+                // The real candidate was not drawn: drop the whole answer, generate on the device.
+                start = .fresh(seed: seed)
+            } else {
+                // Local extraction (Algorithm 1, line 6): keep one row, drop the rest.
+                start = .handOff(answer.response.extract(candidate: selection?.realIndex ?? mode.keptRow(of: candidateSet)))
+            }
+            progress(.serverAnswered(seconds: answer.seconds, responseBytes: answer.responseBytes, candidates: answer.response.candidateCount,
+                                     serverSteps: request.switchStep, queueSeconds: answer.response.accounting.phaseSeconds["queue"],
+                                     kept: selection.map { $0.realIndex == nil ? 0 : 1 } ?? 1))
         } else {
             start = .fresh(seed: seed)
         }
@@ -68,17 +88,18 @@ public struct HybridGenerator: Sendable {
         let latent = try meter.measure {
             try denoiser.denoise(prompt: mode.devicePrompt(of: candidateSet), settings: settings, from: start) { done, total in
                 calls += 1
-                progress("device step \(done)/\(total)")
+                progress(.deviceStep(completed: done, total: total))
             }
         }
         lap("denoising")
-        progress("decoding with the VAE")
+        try Task.checkCancellation()
+        progress(.decoding)
         let image = try meter.measure { try denoiser.decode(latent) }
         lap("decoding")
 
         let report = GenerationReport(
             mode: mode, settings: settings, seed: seed, candidatesSent: request?.candidates.count ?? 0,
-            serverModelCalls: request?.switchStep ?? 0, privacy: mode.isPrivate ? candidateSet.report : nil,
+            serverModelCalls: request?.switchStep ?? 0, privacy: mode.isPrivate ? candidateSet.report : nil, dpSubset: selection,
             server: exchange?.response.accounting,
             wire: exchange.map { GenerationReport.Wire(requestBytes: $0.requestBytes, responseBytes: $0.responseBytes,
                                                        bytesSent: $0.bytesSent, bytesReceived: $0.bytesReceived,
@@ -101,10 +122,12 @@ public struct HybridGenerator: Sendable {
 /// A generation that cannot run as configured.
 public enum GenerationError: Error, CustomStringConvertible {
     case noServer(mode: GenerationMode)
+    case subsetNeedsPrivateMode(mode: GenerationMode)
 
     public var description: String {
         switch self {
         case .noServer(let mode): "mode \(mode.rawValue) needs a server (--server URL)"
+        case .subsetNeedsPrivateMode(let mode): "the DP subset mode subsamples a candidate set; mode \(mode.rawValue) sends none"
         }
     }
 }

@@ -23,6 +23,8 @@ struct AttributeDetector {
         var heads: [(position: Int, plural: Bool)]
         /// Per template piece, the prompt's own text it replaces (nil for literal pieces).
         var originals: [String?]
+        /// Where the words rendered from slots (and recomputed articles) are in the prompt.
+        var highlights: [PromptHighlight]
     }
 
     let lexicon: Lexicon
@@ -238,13 +240,18 @@ struct AttributeDetector {
         // 6. The pieces, with literal text in between.
         var pieces: [PromptTemplate.Piece] = []
         var originals: [String?] = []
+        var highlights: [PromptHighlight] = []
         var literal = ""
         var index = 0
+        var offsets = [0]  // UTF-16 offset of each token, for highlights
+        for token in tokens.tokens { offsets.append(offsets.last! + token.text.utf16.count) }
         while index < tokens.tokens.count {
             if let (last, piece) = pieceAt[index] {
                 if !literal.isEmpty { pieces.append(.literal(literal)); originals.append(nil); literal = "" }
                 pieces.append(piece)
                 originals.append(tokens.tokens[index...last].map(\.text).joined())
+                highlights.append(PromptHighlight(start: offsets[index], end: offsets[last + 1],
+                                                  text: tokens.tokens[index...last].map(\.text).joined(), slot: piece.slot))
                 index = last + 1
             } else {
                 literal += tokens.tokens[index].text
@@ -257,7 +264,7 @@ struct AttributeDetector {
         return Result(template: PromptTemplate(pieces: pieces, slots: slots), realValues: realValues,
                       unhidden: unhidden, notes: notes, personLabels: labels, carrierValues: carrierValues,
                       heads: mentions.compactMap { mention in mention.head.map { ($0, mention.noun?.plural ?? false) } },
-                      originals: originals)
+                      originals: originals, highlights: highlights)
     }
 
     // MARK: First names

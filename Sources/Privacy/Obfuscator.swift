@@ -23,6 +23,9 @@ public struct Obfuscator: Sendable {
     /// The public template of a prompt (what the candidate set is a function of).
     public func template(of prompt: String) -> PromptTemplate { AttributeDetector(lexicon: lexicon).detect(prompt).template }
 
+    /// Where the words the candidate set varies are in `prompt` (for marking them as it is typed).
+    public func highlights(of prompt: String) -> [PromptHighlight] { AttributeDetector(lexicon: lexicon).detect(prompt).highlights }
+
     /// Reads a text back the way `obfuscate` would: its template and the candidate index of
     /// its own values (for closure checks without rebuilding every set).
     func readBack(_ text: String) -> (template: PromptTemplate, index: Int) {

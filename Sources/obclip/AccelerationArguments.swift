@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeviceClient
 import Foundation
 import WireProtocol
 
@@ -9,23 +10,9 @@ struct AccelerationArguments: ParsableArguments {
 
     @OptionGroup var points: AccelerationPoints
 
-    static let names = ["reuse", "cache", "skip"]
-
     /// The knobs for switch point `k`: the method's (r, s) for k unless given.
     func options(switchStep k: Int) throws -> AccelerationOptions {
-        let chosen = Set(accelerate.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let enabled: Set<String>
-        switch chosen {
-        case ["all"]: enabled = Set(Self.names)
-        case ["none"]: enabled = []
-        default:
-            let unknown = chosen.subtracting(Self.names)
-            guard unknown.isEmpty else {
-                throw ValidationError("unknown acceleration '\(unknown.sorted().joined(separator: ","))'; use reuse, cache, skip, all or none")
-            }
-            enabled = chosen
-        }
-        return points.options(enabling: enabled, switchStep: k)
+        points.options(enabling: try validated { try GenerationChoices.accelerations(accelerate) }, switchStep: k)
     }
 }
 
@@ -42,9 +29,12 @@ struct AccelerationPoints: ParsableArguments {
 
     /// Options with the accelerations named in `enabled` on, at the method's (r, s) for `k` unless given.
     func options(enabling enabled: Set<String>, switchStep k: Int) -> AccelerationOptions {
-        let method = AccelerationOptions.method(switchStep: k)
-        return AccelerationOptions(reuse: enabled.contains("reuse"), cache: enabled.contains("cache"), skip: enabled.contains("skip"),
-                                   cachePoint: cachePoint ?? method.cachePoint, skipPoint: skipPoint ?? method.skipPoint,
-                                   refreshInterval: refreshInterval)
+        GenerationChoices.accelerationOptions(enabling: enabled, switchStep: k, cachePoint: cachePoint, skipPoint: skipPoint,
+                                              refreshInterval: refreshInterval)
     }
+}
+
+/// Runs a reading of settings, turning its `ChoiceError` into the command line's usage error.
+func validated<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ChoiceError { throw ValidationError(error.message) }
 }

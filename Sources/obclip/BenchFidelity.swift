@@ -23,7 +23,7 @@ struct BenchFidelity: AsyncParsableCommand {
 
     func options(_ name: String) throws -> AccelerationOptions {
         let parts = name == "all" ? ["reuse", "cache", "skip"] : name.split(separator: "+").map(String.init)
-        guard !parts.isEmpty, Set(parts).isSubset(of: AccelerationArguments.names) else {
+        guard !parts.isEmpty, Set(parts).isSubset(of: GenerationChoices.accelerationNames) else {
             throw ValidationError("unknown configuration '\(name)'; use reuse, cache, skip, combinations with + (cache+skip), or all")
         }
         return points.options(enabling: Set(parts), switchStep: pair.switchStep)

@@ -36,7 +36,7 @@ struct BenchModes: AsyncParsableCommand {
             for (name, mode, acceleration) in runs {
                 stderr("running \(name)")
                 let report = try await generator.generate(prompt: pair.prompt, mode: mode, settings: pair.settings(acceleration),
-                                                          seed: pair.seed) { stderr("  " + $0) }.report
+                                                          seed: pair.seed) { stderr("  \($0)") }.report
                 let serverSeconds = report.server.map { ($0.phaseSeconds["textEncoding"] ?? 0) + ($0.phaseSeconds["denoising"] ?? 0) }
                 let deviceSeconds = ["denoising", "decoding"].reduce(0) { $0 + (report.device.phaseSeconds[$1] ?? 0) }
                 rows.append([name, "\(report.candidatesSent)", "\(report.serverModelCalls)", serverSeconds.map(format) ?? "–",

@@ -40,7 +40,7 @@ struct Demo: AsyncParsableCommand {
         let outcome: HybridGenerator.Outcome
         do {
             outcome = try await generator.generate(prompt: prompt, mode: .obclip, settings: settings,
-                                                   seed: seed ?? GenerationSettings.freshSeed()) { stderr("  " + $0) }
+                                                   seed: seed ?? GenerationSettings.freshSeed()) { stderr("  \($0)") }
         } catch {
             try await server.shutdown()
             throw error

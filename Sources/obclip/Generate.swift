@@ -2,6 +2,7 @@ import ArgumentParser
 import DeviceClient
 import Diffusion
 import Foundation
+import Privacy
 import TensorCore
 import WireProtocol
 
@@ -37,24 +38,31 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Arithmetic of the device's models: fp32, f16 (weights stored as halves) or bf16 (bf16 weights and activations).")
     var precision = Precision.fp32
 
+    @Option(name: .customLong("dp-epsilon"), help: "DP subset mode: privacy budget ε (needs --subset).")
+    var dpEpsilon: Double?
+
+    @Option(help: "DP subset mode: send only this many of the N candidates (M < N).")
+    var subset: Int?
+
+    func validate() throws {
+        if (dpEpsilon == nil) != (subset == nil) { throw ValidationError("--dp-epsilon and --subset go together") }
+    }
+
     func run() async throws {
-        guard let mode = GenerationMode(rawValue: mode) else {
-            throw ValidationError("unknown mode '\(self.mode)'; one of \(GenerationMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var cloud: CloudClient?
-        if mode != .deviceOnly {
-            guard let server, let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
-                throw ValidationError("--server must be an http(s) URL for mode \(mode.rawValue)")
-            }
-            cloud = CloudClient(server: url, token: token ?? ProcessInfo.processInfo.environment["OBCLIP_TOKEN"])
+        let mode = try validated { try GenerationChoices.mode(named: self.mode) }
+        let cloud = try validated {
+            try GenerationChoices.cloudClient(server: server, token: token ?? ProcessInfo.processInfo.environment["OBCLIP_TOKEN"], mode: mode)
         }
         let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
                                           negativePrompt: negativePrompt, width: width, height: height,
                                           acceleration: try acceleration.options(switchStep: switchStep))
         stderr("loading the device model from \(deviceModel)")
         let device = try DeviceModels(source: ModelSource(argument: deviceModel), precision: precision)
+        let mechanism = try dpEpsilon.map { epsilon in
+            do { return try SubsetMechanism(epsilon: epsilon, subsetSize: subset!) } catch let error as PrivacyError { throw ValidationError(error.description) }
+        }
         let outcome = try await HybridGenerator(device: device, cloud: cloud)
-            .generate(prompt: prompt, mode: mode, settings: settings) { stderr($0) }
+            .generate(prompt: prompt, mode: mode, settings: settings, subset: mechanism) { stderr($0.description) }
         try GenerationOutput.write(outcome, to: output)
     }
 }
