@@ -46,7 +46,7 @@ public struct HybridGenerator: Sendable {
         lap("obfuscation")
         progress("privacy: \(candidateSet.candidates.count) candidates; attribute types visible to the server: \(candidateSet.report.attributeTypesRevealed.joined(separator: ", "))")
 
-        let request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings)
+        let request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings, family: denoiser.models.family)
         var exchange: CloudExchange?
         let start: DeviceDenoiser.Start
         if let request {
