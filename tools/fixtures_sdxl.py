@@ -31,6 +31,8 @@ from diffusers import (AutoencoderKL, DPMSolverMultistepScheduler, EulerDiscrete
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
+from fixtures_unet_vae import randomise, save_model as save_diffusers
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "DiffusionTests", "Fixtures", "sdxl")
 PIPE = os.path.join(ROOT, "pipeline")
 
@@ -39,32 +41,6 @@ SDXL_SCHEDULER = {"_class_name": "EulerDiscreteScheduler", "beta_end": 0.012, "b
                   "num_train_timesteps": 1000, "prediction_type": "epsilon", "sample_max_value": 1.0,
                   "set_alpha_to_one": False, "skip_prk_steps": True, "steps_offset": 1,
                   "timestep_spacing": "leading", "trained_betas": None, "use_karras_sigmas": False}
-
-
-def randomise(model, seed):
-    """Every parameter N(0, 1/fan_in)-ish (norm scales near 1, biases small), rounded to f16."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() > 1:
-                v = torch.randn(p.shape, generator=g) / max(1, p[0].numel()) ** 0.5
-            elif name.endswith("weight"):
-                v = 1 + 0.2 * torch.randn(p.shape, generator=g)
-            else:
-                v = 0.1 * torch.randn(p.shape, generator=g)
-            p.copy_(v.half().float())
-    model.eval()
-    return model
-
-
-def save_diffusers(model, directory):
-    os.makedirs(directory, exist_ok=True)
-    config = {k: v for k, v in dict(model.config).items() if not k.startswith("_")}
-    config["_class_name"] = type(model).__name__
-    with open(os.path.join(directory, "config.json"), "w") as f:
-        json.dump(config, f, indent=2, sort_keys=True)
-    state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, os.path.join(directory, "diffusion_pytorch_model.safetensors"))
 
 
 def save_transformers(model, directory):

@@ -165,9 +165,35 @@ final class SDXLParityTests: XCTestCase {
         try assertMatches(x, "handoff.latents")
     }
 
-    func testSDXLPresetsDecodeAndCountParameters() throws {
-        // Parameter counts of the published architectures (random weights are never built here:
-        // the count comes from the configuration alone).
+    /// The paper's LCM-SDXL setting on SDXL's schedule: after k = 4 of 8 LCM steps the latent sits
+    /// at t = 499, and the equal-σ device step of a 25-step DPM-Solver++ is 12 = k + Δt with the
+    /// paper's best Δt = 8 (docs/DECISIONS.md has the table for other k).
+    func testEqualSigmaHandOffReproducesThePapersShift() throws {
+        let lcm = try SchedulerKind.lcm.makeScheduler(config: .stableDiffusionXL, steps: 8)
+        let dpm = try SchedulerKind.dpmSolverPlusPlus2M.makeScheduler(config: .stableDiffusionXL, steps: 25)
+        XCTAssertEqual(lcm.timesteps, [999, 879, 759, 639, 499, 379, 259, 139])
+        XCTAssertEqual(dpm.timesteps.first, 951)
+        XCTAssertEqual(dpm.timesteps.last, 39)
+        let j = try HandOffTimestep.equalNoise.startIndex(completedSteps: 4, latentTimestep: lcm.timesteps[4], deviceTimesteps: dpm.timesteps)
+        XCTAssertEqual(j, 4 + 8)
+        XCTAssertEqual(dpm.timesteps[j], 495)
+        XCTAssertEqual(try HandOffTimestep(argument: "shift:8"), .shift(8))
+        XCTAssertEqual(try HandOffTimestep(argument: "equal-sigma"), .equalNoise)
+        XCTAssertThrowsError(try HandOffTimestep(argument: "8"))
+    }
+
+    /// SDXL's `tokenizer_2` (OpenCLIP's) pads with `!` (id 0) where `tokenizer` pads with end-of-text.
+    func testSecondTokenizerPadsWithItsOwnToken() throws {
+        let first = try CLIPTokenizer.bundled(), second = try first.padding(with: "!")
+        XCTAssertEqual(second.paddingID, 0)
+        let (a, b) = (first.encode("a photo of a cat"), second.encode("a photo of a cat"))
+        XCTAssertEqual(Array(a.prefix(7)), Array(b.prefix(7)), "same tokens and end-of-text")
+        XCTAssertEqual(a.last, first.endOfTextID)
+        XCTAssertEqual(b.last, 0)
+        XCTAssertThrowsError(try first.padding(with: "<no such token>"))
+    }
+
+    func testSDXLPresetsValidateAndNameTheirFamily() throws {
         XCTAssertEqual(ModelFamily(.sdxl), .sdxl)
         XCTAssertEqual(ModelFamily(.sd15), .sd1)
         XCTAssertEqual(UNetConfiguration.preset(named: "koala-700m")?.midBlockType, nil)

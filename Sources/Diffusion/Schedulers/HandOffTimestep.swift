@@ -18,6 +18,16 @@ public enum HandOffTimestep: Sendable, Equatable, Codable, CustomStringConvertib
         throw SchedulerError.invalidHandOff("'\(argument)' is neither equal-sigma nor shift:<Δt>")
     }
 
+    /// Coded as its argument spelling (`"equal-sigma"`, `"shift:8"`), as reports show it.
+    public init(from decoder: Decoder) throws {
+        try self.init(argument: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
     public var description: String {
         switch self {
         case .equalNoise: "equal-sigma"
