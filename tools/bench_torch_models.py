@@ -28,6 +28,19 @@ ARCHS = {
                         down_block_types=["CrossAttnDownBlock2D"] * 3,
                         up_block_types=["CrossAttnUpBlock2D"] * 3),
 }
+# SDXL family (obclip's UNetPresets; sources in docs/DECISIONS.md).
+SDXL_UNET = dict(
+    sample_size=128, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=[320, 640, 1280],
+    down_block_types=["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    up_block_types=["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"], transformer_layers_per_block=[1, 2, 10],
+    attention_head_dim=[5, 10, 20], use_linear_projection=True, cross_attention_dim=2048,
+    addition_embed_type="text_time", addition_time_embed_dim=256, projection_class_embeddings_input_dim=2816,
+)
+ARCHS.update({
+    "sdxl": SDXL_UNET,
+    "koala-1b": dict(SDXL_UNET, layers_per_block=1, transformer_layers_per_block=[1, 2, 6]),
+    "koala-700m": dict(SDXL_UNET, layers_per_block=1, transformer_layers_per_block=[1, 2, 5], mid_block_type=None),
+})
 
 
 def timed(fn, repeat, warmup):
@@ -69,9 +82,14 @@ def main():
             m = UNet2DConditionModel(**ARCHS[a.arch]).eval().to(dtype)
             lat = a.size // 8
             x = torch.randn(a.batch, 4, lat, lat, dtype=dtype)
-            c = torch.randn(a.batch, 77, 768, dtype=dtype)
+            c = torch.randn(a.batch, 77, m.config.cross_attention_dim, dtype=dtype)
             t = torch.tensor([500.0] * a.batch)
-            report(f"unet {a.arch} batch {a.batch} size {a.size} {dtype}", timed(lambda: m(x, t, c).sample, a.repeat, a.warmup))
+            added = None
+            if m.config.addition_embed_type == "text_time":
+                added = {"text_embeds": torch.randn(a.batch, 1280, dtype=dtype),
+                         "time_ids": torch.tensor([[a.size, a.size, 0, 0, a.size, a.size]] * a.batch, dtype=dtype)}
+            report(f"unet {a.arch} batch {a.batch} size {a.size} {dtype}",
+                   timed(lambda: m(x, t, c, added_cond_kwargs=added).sample, a.repeat, a.warmup))
         elif a.what == "vae":
             from diffusers import AutoencoderKL
             m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,

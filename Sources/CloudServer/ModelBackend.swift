@@ -30,19 +30,26 @@ public struct ModelBackend: GenerationBackend {
 
     public func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {
         let first = batch[0]
+        let family = first.modelFamily ?? ModelFamily.sd1.rawValue
+        guard family == models.family.rawValue else {
+            throw RequestError(.invalid, field: "modelFamily", "this server runs the \(models.family.rawValue) family, the request is for '\(family)'")
+        }
+        let micro = try Self.microConditioning(first)
         let rows = batch.reduce(0) { $0 + $1.candidates.count }
         let kind = try SchedulerKind(name: first.scheduler)
         // Under a count-only meter (`bench flops`) the backend tallies work without arithmetic.
         let meter = FLOPMeter(countOnly: FLOPMeter.isCountOnly)
-        let guided = first.guidanceScale > 1
+        // LCM's guidance-embedded UNets take the scale as an embedding, never as CFG (diffusers).
+        let guided = first.guidanceScale > 1 && models.unet.configuration.timeCondProjDim == nil
         let models = self.models
 
         let textStarted = ContinuousClock.now
-        let context = try await offPool(meter) { () -> Tensor in
-            let cond = try models.textEncoder.lastHiddenState(tokenIDs: batch.flatMap(\.candidates).map { models.tokenizer.encode($0) })
-            guard guided else { return cond }
-            let uncond = try models.textEncoder.lastHiddenState(tokenIDs: [models.tokenizer.encode(first.negativePrompt)])
-            return concatBatch(Array(repeating: uncond, count: rows) + [cond])
+        let context = try await offPool(meter) { () -> TextConditioning in
+            let cond = try models.promptEncoder.encode(batch.flatMap(\.candidates))
+            let both = guided
+                ? TextConditioning.concatenated([try models.promptEncoder.unconditional(negativePrompt: first.negativePrompt, count: rows, like: cond), cond])
+                : cond
+            return both.prepared(for: models.unet.configuration, micro: micro, guidanceScale: first.guidanceScale)
         }
         let textSeconds = (ContinuousClock.now - textStarted).seconds
 
@@ -69,7 +76,7 @@ public struct ModelBackend: GenerationBackend {
             (schedulers, latents, generator) = try await offPool(meter) {
                 var (schedulers, latents, generator) = current
                 let prediction = try guidedNoise(schedulers[0].scaleModelInput(latents, index: index), scale: guided ? first.guidanceScale : nil) {
-                    try unet($0, timestep: schedulers[0].timesteps[index], encoderHiddenStates: context, call: index)
+                    try unet($0, timestep: schedulers[0].timesteps[index], conditioning: context, call: index)
                 }
                 let start = generator
                 var next: [Tensor] = []
@@ -113,6 +120,25 @@ public struct ModelBackend: GenerationBackend {
             offset += n
         }
         return responses
+    }
+}
+
+extension ModelBackend {
+    /// The request's SDXL micro-conditioning, each absent part taking the pipeline's default.
+    static func microConditioning(_ request: GenerationRequest) throws -> MicroConditioning {
+        func pair(_ value: [Int]?, _ field: String, default fallback: [Int]) throws -> [Int] {
+            guard let value else { return fallback }
+            guard value.count == 2, value.allSatisfy({ (0...65536).contains($0) }) else {
+                throw RequestError(.invalid, field: field, "must be two integers in 0...65536, got \(value)")
+            }
+            return value
+        }
+        let size = [request.height, request.width]
+        let original = try pair(request.originalSize, "originalSize", default: size)
+        let crop = try pair(request.cropTopLeft, "cropTopLeft", default: [0, 0])
+        let target = try pair(request.targetSize, "targetSize", default: size)
+        return MicroConditioning(originalHeight: original[0], originalWidth: original[1], cropTop: crop[0], cropLeft: crop[1],
+                                 targetHeight: target[0], targetWidth: target[1])
     }
 }
 

@@ -1,3 +1,4 @@
+import Diffusion
 import Privacy
 import WireProtocol
 
@@ -18,6 +19,26 @@ public enum GenerationMode: String, CaseIterable, Sendable, Codable {
     public var isPrivate: Bool { self == .obclip || self == .vanillaOblivious }
 }
 
+/// The device's own sampler after a server that ran a different one (LCM-SDXL on the server,
+/// the paper's 25-step DPM-Solver on the device): the device starts at the step `firstStep`
+/// picks and runs to the end of its own schedule.
+public struct DeviceSampler: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var scheduler: String
+    public var steps: Int
+    /// The device's classifier-free guidance scale (the server's LCM takes its own as a w-embedding).
+    public var guidanceScale: Float
+    public var firstStep: HandOffTimestep
+
+    public init(scheduler: String = "dpm++2m", steps: Int = 25, guidanceScale: Float = 7.5, firstStep: HandOffTimestep = .equalNoise) {
+        self.scheduler = scheduler
+        self.steps = steps
+        self.guidanceScale = guidanceScale
+        self.firstStep = firstStep
+    }
+
+    public var description: String { "; device: \(scheduler) \(steps) steps, guidance \(guidanceScale), first step \(firstStep)" }
+}
+
 /// The generation settings a user picks, independent of the prompt.
 public struct GenerationSettings: Sendable, Equatable, Codable {
     public var steps: Int
@@ -28,9 +49,15 @@ public struct GenerationSettings: Sendable, Equatable, Codable {
     public var width: Int
     public var height: Int
     public var acceleration: AccelerationOptions
+    /// SDXL micro-conditioning (nil: the pipeline's defaults for the image size).
+    public var microConditioning: MicroConditioning?
+    /// The device's own sampler when it differs from the server's (nil: the device continues the
+    /// server's scheduler exactly).
+    public var deviceSampler: DeviceSampler?
 
     public init(steps: Int = 25, switchStep: Int = 10, scheduler: String = "dpm++2m", guidanceScale: Float = 7.5,
-                negativePrompt: String = "", width: Int = 512, height: Int = 512, acceleration: AccelerationOptions = .off) {
+                negativePrompt: String = "", width: Int = 512, height: Int = 512, acceleration: AccelerationOptions = .off,
+                microConditioning: MicroConditioning? = nil, deviceSampler: DeviceSampler? = nil) {
         self.steps = steps
         self.switchStep = switchStep
         self.scheduler = scheduler
@@ -39,7 +66,12 @@ public struct GenerationSettings: Sendable, Equatable, Codable {
         self.width = width
         self.height = height
         self.acceleration = acceleration
+        self.microConditioning = microConditioning
+        self.deviceSampler = deviceSampler
     }
+
+    /// The micro-conditioning in effect.
+    public var effectiveMicroConditioning: MicroConditioning { microConditioning ?? .defaults(height: height, width: width) }
 
     /// A fresh seed from the operating system's CSPRNG: a seed derived from the prompt or a
     /// seeded PRNG would be a fingerprint across requests.
@@ -55,7 +87,8 @@ extension GenerationMode {
     ///
     /// For the private modes the request is a function of the public template, seed and
     /// settings only: the candidates in canonical order and nothing derived from the real index.
-    public func cloudRequest(for candidateSet: CandidateSet, seed: UInt64, settings s: GenerationSettings) -> GenerationRequest? {
+    public func cloudRequest(for candidateSet: CandidateSet, seed: UInt64, settings s: GenerationSettings,
+                             family: ModelFamily = .sd1) -> GenerationRequest? {
         let candidates: [String]
         let serverSteps: Int
         switch self {
@@ -65,9 +98,14 @@ extension GenerationMode {
         case .serverOnly: (candidates, serverSteps) = ([candidateSet.prompt], s.steps)
         case .deviceOnly: return nil
         }
+        let micro = family == .sdxl ? s.microConditioning : nil
         return GenerationRequest(candidates: candidates, seed: seed, steps: s.steps, switchStep: serverSteps,
                                  scheduler: s.scheduler, guidanceScale: s.guidanceScale, negativePrompt: s.negativePrompt,
-                                 width: s.width, height: s.height, acceleration: s.acceleration)
+                                 width: s.width, height: s.height, acceleration: s.acceleration,
+                                 modelFamily: family == .sd1 ? nil : family.rawValue,
+                                 originalSize: micro.map { [$0.originalHeight, $0.originalWidth] },
+                                 cropTopLeft: micro.map { [$0.cropTop, $0.cropLeft] },
+                                 targetSize: micro.map { [$0.targetHeight, $0.targetWidth] })
     }
 
     /// Which row of the response is the device's: the real candidate for the private modes,

@@ -54,7 +54,7 @@ public struct HybridGenerator: Sendable {
         lap("obfuscation")
         progress(.obfuscated(candidates: candidateSet.candidates.count, attributeTypesRevealed: candidateSet.report.attributeTypesRevealed))
 
-        var request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings)
+        var request = mode.cloudRequest(for: candidateSet, seed: seed, settings: settings, family: denoiser.models.family)
         var selection: SubsetSelection?
         if let subset {
             guard mode.isPrivate else { throw GenerationError.subsetNeedsPrivateMode(mode: mode) }

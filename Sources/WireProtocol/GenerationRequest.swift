@@ -22,10 +22,19 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var acceleration: AccelerationOptions
+    /// The model family the device runs (`sd1`, `sdxl`); the server rejects a request for a
+    /// family it does not serve. Absent (older clients): `sd1`.
+    public var modelFamily: String?
+    /// SDXL micro-conditioning, each `[height, width]` / `[top, left]` in pixels; absent: the
+    /// pipeline's defaults (original = target = the image size, crop `[0, 0]`). Ignored for SD1.x.
+    public var originalSize: [Int]?
+    public var cropTopLeft: [Int]?
+    public var targetSize: [Int]?
 
     public init(candidates: [String], seed: UInt64, steps: Int = 25, switchStep: Int = 10,
                 scheduler: String = "dpm++2m", guidanceScale: Float = 7.5, negativePrompt: String = "",
                 width: Int = 512, height: Int = 512, acceleration: AccelerationOptions = .off,
+                modelFamily: String? = nil, originalSize: [Int]? = nil, cropTopLeft: [Int]? = nil, targetSize: [Int]? = nil,
                 version: Int = GenerationRequest.currentVersion) {
         self.version = version
         self.candidates = candidates
@@ -38,11 +47,16 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
         self.width = width
         self.height = height
         self.acceleration = acceleration
+        self.modelFamily = modelFamily
+        self.originalSize = originalSize
+        self.cropTopLeft = cropTopLeft
+        self.targetSize = targetSize
     }
 
     /// The settings that must match for two requests to share one batched forward pass.
     public var batchKey: String {
-        "\(seed)|\(steps)|\(switchStep)|\(scheduler)|\(guidanceScale)|\(negativePrompt)|\(width)x\(height)|\(acceleration)"
+        let micro = [originalSize, cropTopLeft, targetSize].map { $0.map { "\($0)" } ?? "-" }.joined(separator: ",")
+        return "\(seed)|\(steps)|\(switchStep)|\(scheduler)|\(guidanceScale)|\(negativePrompt)|\(width)x\(height)|\(acceleration)|\(modelFamily ?? "sd1")|\(micro)"
     }
 }
 

@@ -39,12 +39,12 @@ struct BenchFidelity: AsyncParsableCommand {
         print("configuration | r | s | server s | speed-up | server TFLOP | shared maps | rel L2 latents | rel L2 image")
         // One unmeasured server step first, so the first configuration does not pay for the
         // first touch of every activation buffer.
-        var warmUp = pair.settings(.off)
+        var warmUp = try pair.settings(.off)
         warmUp.switchStep = 1
         _ = try await models.serve(set, mode: .obclip, settings: warmUp, seed: pair.seed)
         var reference: (latents: Tensor, image: Tensor?, seconds: Double)?
         for (name, acceleration) in runs {
-            let settings = pair.settings(acceleration)
+            let settings = try pair.settings(acceleration)
             stderr("running \(name)")
             let response = try await models.serve(set, mode: .obclip, settings: settings, seed: pair.seed)!
             let seconds = response.accounting.phaseSeconds["denoising"] ?? 0

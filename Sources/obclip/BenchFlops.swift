@@ -7,7 +7,7 @@ import TensorCore
 import WireProtocol
 
 /// `obclip bench flops`: the method's Table 7 (server FLOPs per generation, SD-v1.4 +
-/// BK-SDM-small) counted through the code that really runs — the server backend with its
+/// BK-SDM-small, or SDXL + KOALA-700M at 1024²) counted through the code that really runs — the server backend with its
 /// accelerations and the device denoiser, on random-weight architectures, with kernels
 /// tallying multiply-adds instead of computing.
 struct BenchFlops: AsyncParsableCommand {
@@ -25,9 +25,22 @@ struct BenchFlops: AsyncParsableCommand {
     var prompt6 = "a portrait photo of a young woman reading a book in a park"
     @Option(help: "A prompt with N = 4 candidates under the extended taxonomy (disability).")
     var prompt4 = "a portrait photo of a blind person reading a book in a park"
+    @Option(help: "Packing of the random weights (counts do not depend on it; bf16 halves the memory of the SDXL family's 2.6 B + 0.8 B UNet parameters).")
+    var precision = Precision.fp32
 
-    /// Table 7's SD rows as printed, columns (k, N) = (5, 4), (5, 6), (10, 4), (10, 6).
-    static let paper: [(row: String, values: [Double])] = [
+    /// Table 7's rows as printed for the server's family, columns (k, N) = (5, 4), (5, 6), (10, 4), (10, 6).
+    static func paper(_ family: ModelFamily) -> [(row: String, values: [Double])] { family == .sdxl ? paperSDXL : paperSD }
+
+    /// Table 7's SDXL + KOALA-700M rows (1024²).
+    static let paperSDXL: [(row: String, values: [Double])] = [
+        ("server-only", [159.35, 159.35, 159.35, 159.35]), ("Hybrid SD", [31.87, 31.87, 63.74, 63.74]),
+        ("vanilla oblivious", [637.40, 956.10, 637.40, 956.10]), ("ObCLIP", [127.48, 191.22, 254.96, 382.44]),
+        ("+ cache", [97.62, 146.44, 180.42, 270.62]), ("+ reuse", [86.32, 128.38, 165.34, 246.55]),
+        ("total (+device)", [133.40, 175.46, 200.65, 281.86]),
+    ]
+
+    /// Table 7's SD-v1.4 + BK-SDM-small rows (512²).
+    static let paperSD: [(row: String, values: [Double])] = [
         ("server-only", [18.53, 18.53, 18.53, 18.53]), ("Hybrid SD", [3.71, 3.71, 7.41, 7.41]),
         ("vanilla oblivious", [74.10, 111.15, 74.10, 111.15]), ("ObCLIP", [14.82, 22.23, 29.64, 44.46]),
         ("+ cache", [12.25, 18.38, 23.36, 35.04]), ("+ reuse", [11.13, 16.64, 21.86, 32.72]),
@@ -36,8 +49,12 @@ struct BenchFlops: AsyncParsableCommand {
     static let columns = [(k: 5, n: 4), (k: 5, n: 6), (k: 10, n: 4), (k: 10, n: 6)]
 
     func run() async throws {
-        stderr("building random-weight \(serverArch) (server) and \(deviceArch) (device) with CLIP ViT-L/14")
-        let pair = try InProcessPair(server: .randomWeights(unet: serverArch), device: .randomWeights(unet: deviceArch))
+        guard let serverConfiguration = UNetConfiguration.preset(named: serverArch), UNetConfiguration.preset(named: deviceArch) != nil else {
+            throw ValidationError("--server-arch and --device-arch must be among \(UNetConfiguration.presetNames.joined(separator: ", "))")
+        }
+        let family = ModelFamily(serverConfiguration)
+        stderr("building random-weight \(serverArch) (server) and \(deviceArch) (device) with their family's text encoders (\(family.rawValue))")
+        let pair = try InProcessPair(server: .randomWeights(unet: serverArch), device: .randomWeights(unet: deviceArch), precision: precision)
         let sets = [4: try Obfuscator(taxonomy: .bundled("extended")).obfuscate(prompt4), 6: try Obfuscator().obfuscate(prompt6)]
         for (n, set) in sets.sorted(by: { $0.key < $1.key }) {
             guard set.candidates.count == n else { throw ValidationError("the N = \(n) prompt has \(set.candidates.count) candidates") }
@@ -74,11 +91,11 @@ struct BenchFlops: AsyncParsableCommand {
         }
 
         print("\nTable 7, \(serverArch) + \(deviceArch), \(size)×\(size), \(steps) \(scheduler) steps, guidance \(guidance): T multiply-adds per generation")
-        print("(the paper's \"FLOPs\" are multiply-add counts: SD-v1.4 18.53 T = 25 steps × 2 (CFG) × 0.371 T)")
+        print("(the paper's \"FLOPs\" are multiply-add counts: SD-v1.4 18.53 T = 25 steps × 2 (CFG) × 0.371 T; SDXL 159.35 T = 25 × 2 × 3.19 T)")
         print("ours / paper (ratio); + cache = attention cache and block skip, + reuse = all three; method (r, s) = (3, 3) for k = 5, (4, 6) for k = 10")
         let header = Self.columns.map { "k=\($0.k), N=\($0.n)".padding(toLength: 23, withPad: " ", startingAt: 0) }.joined(separator: "| ")
         print("method".padding(toLength: 18, withPad: " ", startingAt: 0) + "| " + header)
-        for (row, paper) in Self.paper {
+        for (row, paper) in Self.paper(family) {
             let cells = zip(ours[row]!, paper).map { ours, paper in
                 String(format: "%6.2f / %6.2f (%.2f)", ours, paper, ours / paper).padding(toLength: 23, withPad: " ", startingAt: 0)
             }

@@ -35,7 +35,7 @@ struct BenchModes: AsyncParsableCommand {
         do {
             for (name, mode, acceleration) in runs {
                 stderr("running \(name)")
-                let report = try await generator.generate(prompt: pair.prompt, mode: mode, settings: pair.settings(acceleration),
+                let report = try await generator.generate(prompt: pair.prompt, mode: mode, settings: try pair.settings(acceleration),
                                                           seed: pair.seed) { stderr("  \($0)") }.report
                 let serverSeconds = report.server.map { ($0.phaseSeconds["textEncoding"] ?? 0) + ($0.phaseSeconds["denoising"] ?? 0) }
                 let deviceSeconds = ["denoising", "decoding"].reduce(0) { $0 + (report.device.phaseSeconds[$1] ?? 0) }

@@ -44,25 +44,24 @@ struct BenchUNet: ParsableCommand {
         let latentSize = size / 8
         let latents = Tensor(shape: [batch, configuration.inChannels, latentSize, latentSize],
                              scalars: (0..<(batch * configuration.inChannels * latentSize * latentSize)).map { sinf(Float($0) * 0.37) })
-        let context = Tensor(shape: [batch, 77, configuration.crossAttentionDim],
-                             scalars: (0..<(batch * 77 * configuration.crossAttentionDim)).map { cosf(Float($0) * 0.11) })
+        let context = Self.syntheticConditioning(configuration, batch: batch, size: size, phase: 0.11)
         print("unet \(arch): built in \(format(buildSeconds)) s; batch \(batch), \(size)×\(size) (latents \(latentSize)×\(latentSize)), threads \(Parallel.threads)")
         try options.report(label: "unet \(arch)", batch: batch) {
-            _ = try unet(latents, timesteps: [500], encoderHiddenStates: context)
+            _ = try unet(latents, timesteps: [500], conditioning: context)
         }
         if let latentErrorSteps { try reportLatentError(unet, configuration: configuration, context: context, steps: latentErrorSteps) }
     }
 
     /// Prints ‖x − x_fp32‖ / ‖x_fp32‖ for the final latents of `steps`-step generations with
     /// `unet` (weights at --precision) and an fp32 twin with the same random weights.
-    private func reportLatentError(_ unet: UNet2DConditionModel, configuration: UNetConfiguration, context: Tensor, steps: Int) throws {
+    private func reportLatentError(_ unet: UNet2DConditionModel, configuration: UNetConfiguration, context: TextConditioning, steps: Int) throws {
         let reference = options.precision == .fp32 ? unet : try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1))
-        let negative = Tensor(shape: context.shape, scalars: (0..<context.count).map { sinf(Float($0) * 0.07) })
+        let negative = Self.syntheticConditioning(configuration, batch: batch, size: size, phase: 0.07)
         let settings = DenoisingSettings(steps: steps, latentHeight: size / 8, latentWidth: size / 8)
         func finalLatents(_ model: UNet2DConditionModel) throws -> (Tensor, Double) {
             var costs: [PhaseCost] = []
             return try timed {
-                try Denoiser(unet: model, schedulerConfig: .stableDiffusion15)
+                try Denoiser(unet: model, schedulerConfig: ModelFamily(configuration) == .sdxl ? .stableDiffusionXL : .stableDiffusion15)
                     .latents(positive: context, negative: negative, settings: settings, costs: &costs)
             }
         }
@@ -75,5 +74,18 @@ struct BenchUNet: ParsableCommand {
         }
         print("latents after \(steps) steps (\(settings.scheduler.rawValue), guidance \(settings.guidanceScale)): relative L2 \(options.precision.rawValue) vs fp32 "
               + String(format: "%.3e", (difference / norm).squareRoot()) + " (\(format(oursSeconds)) s vs \(format(theirsSeconds)) s)")
+    }
+
+    /// Deterministic stand-in text conditioning for `configuration`'s UNet: 77 tokens, pooled
+    /// embeds and the default micro-conditioning for SDXL-family UNets, LCM's guidance embedding
+    /// at scale 7.5 where the UNet has one.
+    static func syntheticConditioning(_ configuration: UNetConfiguration, batch: Int, size: Int, phase: Float) -> TextConditioning {
+        let d = configuration.crossAttentionDim
+        let hidden = Tensor(shape: [batch, 77, d], scalars: (0..<(batch * 77 * d)).map { cosf(Float($0) * phase) })
+        let pooled = configuration.pooledTextDimension.map { p in
+            Tensor(shape: [batch, p], scalars: (0..<(batch * p)).map { sinf(Float($0) * phase) })
+        }
+        return TextConditioning(hiddenStates: hidden, pooled: pooled)
+            .prepared(for: configuration, micro: .defaults(height: size, width: size), guidanceScale: 7.5)
     }
 }

@@ -26,16 +26,24 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Use the random tiny models instead (noise images, the same protocol).")
     var tiny = false
 
+    @Flag(help: "Use tiny random SDXL-family models with the paper's LCM-SDXL setting: LCM 8 steps on the server, hand-off after k = 4 to the KOALA-shaped device's 25-step DPM-Solver++ at the equal-σ step (noise images).")
+    var tinyLcmSdxl = false
+
     @Option(help: "Seed of the generation (default: fresh from the system CSPRNG, as a user gets).")
     var seed: UInt64?
 
     func run() async throws {
-        let models = tiny ? try DemoModels.tiny() : try DemoModels.trained(in: models.map { URL(fileURLWithPath: $0) } ?? DemoModels.bundledDirectory)
+        let models = tinyLcmSdxl ? try DemoModels.tinyLCMSDXL()
+            : tiny ? try DemoModels.tiny() : try DemoModels.trained(in: models.map { URL(fileURLWithPath: $0) } ?? DemoModels.bundledDirectory)
         stderr("models: \(models.source)")
         let server = try await models.startLoopbackServer()
         stderr("server listening on http://127.0.0.1:\(server.port) (loopback only, no tokens)")
 
-        let settings = GenerationSettings(steps: 25, switchStep: 10, scheduler: "dpm++2m", guidanceScale: 7.5, width: size, height: size)
+        let settings = tinyLcmSdxl
+            ? GenerationSettings(steps: 8, switchStep: 4, scheduler: "lcm", guidanceScale: 2, width: size, height: size,
+                                 deviceSampler: DeviceSampler(scheduler: "dpm++2m", steps: 25, guidanceScale: 7.5, firstStep: .equalNoise))
+            : GenerationSettings(steps: 25, switchStep: 10, scheduler: "dpm++2m", guidanceScale: 7.5, width: size, height: size)
+        if let device = settings.deviceSampler { stderr("settings: \(settings.scheduler) \(settings.steps) steps, k = \(settings.switchStep), w = \(settings.guidanceScale)" + device.description) }
         let generator = HybridGenerator(device: models.device, cloud: CloudClient(server: URL(string: "http://127.0.0.1:\(server.port)")!))
         let outcome: HybridGenerator.Outcome
         do {
@@ -64,7 +72,7 @@ struct Demo: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print("\nreport:\n" + String(decoding: try encoder.encode(outcome.report), as: UTF8.self))
         try GenerationOutput.write(outcome, to: output)
-        if !tiny, size == PortraitLayout.size {
+        if !tiny, !tinyLcmSdxl, size == PortraitLayout.size {
             let read = try AttributeChecker.read(RGBImage(outcome.image))
             print("\nthe attribute checker reads from \(output): \(read.gender.rawValue), \(read.age.rawValue), "
                   + "\(read.shirt.rawValue) shirt, \(read.background.rawValue) background, accessory \(read.accessory.rawValue)")

@@ -39,6 +39,13 @@ struct DemoModels {
                                                unet: models.serverUNet, schedulerConfig: models.schedulerConfig),
                           device: models.device, source: "tiny models with random weights (the image is noise)")
     }
+
+    /// Tiny random SDXL-family models: the LCM-SDXL-shaped server UNet and the KOALA-shaped device.
+    static func tinyLCMSDXL() throws -> DemoModels {
+        let models = try TinySDXLModels(seed: 0)
+        return DemoModels(server: ServerModels(promptEncoder: models.promptEncoder, unet: models.lcmUNet, schedulerConfig: models.schedulerConfig),
+                          device: models.device, source: "tiny SDXL-family models with random weights: LCM-SDXL-shaped server, KOALA-shaped device (the image is noise)")
+    }
 }
 
 /// A cloud server for `models` on a free loopback port, without tokens (loopback only).

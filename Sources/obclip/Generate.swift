@@ -17,7 +17,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Server base URL, e.g. http://127.0.0.1:8080 (not needed with --mode device-only).")
     var server: String?
 
-    @Option(help: "Device model: a diffusers directory (unet/, vae/, text_encoder/) or random:<architecture> (e.g. random:bk-sdm-small) for timing.")
+    @Option(help: "Device model: a diffusers directory (unet/, vae/, text_encoder/; SDXL's also text_encoder_2/) or random:<architecture> (e.g. random:bk-sdm-small, random:koala-700m) for timing.")
     var deviceModel: String
 
     @Option(help: "Bearer token for the server (default: OBCLIP_TOKEN).")
@@ -34,6 +34,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Image width in pixels (multiple of 64).") var width = 512
     @Option(help: "Image height in pixels (multiple of 64).") var height = 512
     @OptionGroup var acceleration: AccelerationArguments
+    @OptionGroup var deviceSampler: DeviceSamplerArguments
     @Option(help: "Output PNG path; the JSON report goes next to it.") var output = "obclip.png"
     @Option(help: "Arithmetic of the device's models: fp32, f16 (weights stored as halves) or bf16 (bf16 weights and activations).")
     var precision = Precision.fp32
@@ -55,7 +56,8 @@ struct Generate: AsyncParsableCommand {
         }
         let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
                                           negativePrompt: negativePrompt, width: width, height: height,
-                                          acceleration: try acceleration.options(switchStep: switchStep))
+                                          acceleration: try acceleration.options(switchStep: switchStep),
+                                          deviceSampler: try deviceSampler.sampler())
         stderr("loading the device model from \(deviceModel)")
         let device = try DeviceModels(source: ModelSource(argument: deviceModel), precision: precision)
         let mechanism = try dpEpsilon.map { epsilon in

@@ -11,14 +11,15 @@ struct InProcessPair {
     let backend: ModelBackend
     let device: DeviceDenoiser
 
-    init(server: ModelSource, device: ModelSource) throws {
-        backend = ModelBackend(models: try ServerModels(source: server))
-        self.device = DeviceDenoiser(models: try DeviceModels(source: device))
+    /// Both halves from their sources, with weights packed at `precision` (FLOP counts do not depend on it).
+    init(server: ModelSource, device: ModelSource, precision: Precision = .fp32) throws {
+        backend = ModelBackend(models: try ServerModels(source: server, precision: precision))
+        self.device = DeviceDenoiser(models: try DeviceModels(source: device, precision: precision))
     }
 
     /// The server half for `set` under `mode` (nil when the mode uses no server).
     func serve(_ set: CandidateSet, mode: GenerationMode, settings: GenerationSettings, seed: UInt64) async throws -> GenerationResponse? {
-        guard let request = mode.cloudRequest(for: set, seed: seed, settings: settings) else { return nil }
+        guard let request = mode.cloudRequest(for: set, seed: seed, settings: settings, family: device.models.family) else { return nil }
         return try await backend.generate([request], observer: .none)[0]
     }
 

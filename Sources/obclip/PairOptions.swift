@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeviceClient
+import Diffusion
 import WireProtocol
 
 /// The options of benchmarks that run one private generation setting on a server/device pair.
@@ -13,11 +14,15 @@ struct PairOptions: ParsableArguments {
     @Option(help: "Scheduler.") var scheduler = "dpm++2m"
     @Option(help: "Classifier-free guidance scale.") var guidance: Float = 7.5
     @Option(help: "Seed of the shared noise.") var seed: UInt64 = 7
+    @OptionGroup var deviceSampler: DeviceSamplerArguments
 
-    func settings(_ acceleration: AccelerationOptions) -> GenerationSettings {
+    func settings(_ acceleration: AccelerationOptions) throws -> GenerationSettings {
         GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
-                           width: size, height: size, acceleration: acceleration)
+                           width: size, height: size, acceleration: acceleration, deviceSampler: try deviceSampler.sampler())
     }
 
-    var summary: String { "\(size)×\(size), T = \(steps), k = \(switchStep), \(scheduler), guidance \(guidance), seed \(seed)" }
+    var summary: String {
+        let device = (try? deviceSampler.sampler())??.description ?? ""
+        return "\(size)×\(size), T = \(steps), k = \(switchStep), \(scheduler), guidance \(guidance), seed \(seed)" + device
+    }
 }

@@ -11,7 +11,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the first k denoising steps of a large model for oblivious candidate sets (POST /v1/generate).")
 
-    @Option(help: "Diffusers pipeline directory with unet/ and text_encoder/ (tokenizer/ and scheduler/ optional), or random:<architecture> (e.g. random:sd15) to time a real architecture without weights.")
+    @Option(help: "Diffusers pipeline directory with unet/ and text_encoder/ (SDXL: also text_encoder_2/; tokenizer/ and scheduler/ optional), or random:<architecture> (e.g. random:sd15, random:sdxl, random:lcm-sdxl) to time a real architecture without weights; SDXL at 1024² needs --max-side 1024.")
     var model: String
 
     @Option(help: "Address to bind. Without tokens only loopback addresses are allowed.")

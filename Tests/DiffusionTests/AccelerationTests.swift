@@ -46,9 +46,9 @@ final class AccelerationTests: XCTestCase {
         let plain = try unet(x, timesteps: [500], encoderHiddenStates: c)
         let schedule = AccelerationSchedule(batchReuse: false, attentionCache: true, blockSkip: true, cachePoint: 1, skipPoint: 1)
         XCTAssertEqual(schedule.call(0), .init(batchReuse: false, attention: .fill, encoder: .fill))
-        let filled = try AcceleratedUNet(unet: unet, schedule: schedule)(x, timestep: 500, encoderHiddenStates: c, call: 0)
+        let filled = try AcceleratedUNet(unet: unet, schedule: schedule)(x, timestep: 500, conditioning: TextConditioning(hiddenStates: c), call: 0)
         XCTAssertEqual(filled.scalars, plain.scalars)
-        let off = try AcceleratedUNet(unet: unet, schedule: .off)(x, timestep: 500, encoderHiddenStates: c, call: 0)
+        let off = try AcceleratedUNet(unet: unet, schedule: .off)(x, timestep: 500, conditioning: TextConditioning(hiddenStates: c), call: 0)
         XCTAssertEqual(off.scalars, plain.scalars)
     }
 
@@ -59,7 +59,7 @@ final class AccelerationTests: XCTestCase {
         let schedule = AccelerationSchedule(batchReuse: true, attentionCache: false, blockSkip: false, cachePoint: 1, skipPoint: 0)
         let group = BatchReuseGroup(rows: 0..<3, crossAttentionAligned: [true, true, false])
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule, reuseGroups: [group])
-        let reused = try accelerated(x, timestep: 700, encoderHiddenStates: c, call: 0)
+        let reused = try accelerated(x, timestep: 700, conditioning: TextConditioning(hiddenStates: c), call: 0)
         XCTAssertLessThanOrEqual(maxDifference(reused.slice(0, 1), plain.slice(0, 1)), 1e-6, "the pivot's own output must not change")
         XCTAssertGreaterThan(maxDifference(reused.slice(1, 1), plain.slice(1, 1)), 1e-3)
         XCTAssertGreaterThan(maxDifference(reused.slice(2, 1), plain.slice(2, 1)), 1e-3)
@@ -69,7 +69,7 @@ final class AccelerationTests: XCTestCase {
         // Identical candidates have identical maps, so sharing the pivot's changes nothing.
         let same = concatBatch([x.slice(0, 1), x.slice(0, 1)]), sameContext = concatBatch([c.slice(0, 1), c.slice(0, 1)])
         let shared = try AcceleratedUNet(unet: unet, schedule: schedule, reuseGroups: [BatchReuseGroup(rows: 0..<2, crossAttentionAligned: [true, true])])(
-            same, timestep: 700, encoderHiddenStates: sameContext, call: 0)
+            same, timestep: 700, conditioning: TextConditioning(hiddenStates: sameContext), call: 0)
         XCTAssertLessThanOrEqual(maxDifference(shared, try unet(same, timesteps: [700], encoderHiddenStates: sameContext)), 1e-5)
     }
 
@@ -77,7 +77,7 @@ final class AccelerationTests: XCTestCase {
         let unet = try Self.unet.get()
         let schedule = AccelerationSchedule(batchReuse: true, attentionCache: false, blockSkip: false, cachePoint: 1, skipPoint: 0)
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule, reuseGroups: [BatchReuseGroup(rows: 0..<2, crossAttentionAligned: [true, true])])
-        XCTAssertThrowsError(try accelerated(latents(3, 1), timestep: 1, encoderHiddenStates: context(3, 1), call: 0))
+        XCTAssertThrowsError(try accelerated(latents(3, 1), timestep: 1, conditioning: TextConditioning(hiddenStates: context(3, 1)), call: 0))
     }
 
     func testCandidateSetGroupsFollowTheGuidedBatchLayout() {
@@ -96,7 +96,7 @@ final class AccelerationTests: XCTestCase {
         let schedule = AccelerationSchedule(batchReuse: false, attentionCache: true, blockSkip: false, cachePoint: 1, skipPoint: 0, refreshInterval: 2)
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule)
         let attention = try (0..<5).map { call in
-            try multiplyAdds(.attention) { _ = try accelerated(latents(2, UInt64(10 + call)), timestep: Double(900 - 100 * call), encoderHiddenStates: c, call: call) }
+            try multiplyAdds(.attention) { _ = try accelerated(latents(2, UInt64(10 + call)), timestep: Double(900 - 100 * call), conditioning: TextConditioning(hiddenStates: c), call: call) }
         }
         XCTAssertGreaterThan(attention[0], 0)
         XCTAssertEqual(attention, [attention[0], 0, attention[0], 0, attention[0]])
@@ -107,12 +107,12 @@ final class AccelerationTests: XCTestCase {
         let (a, c) = (latents(2, 6), context(2, 7))
         let schedule = AccelerationSchedule(batchReuse: false, attentionCache: false, blockSkip: true, cachePoint: 0, skipPoint: 1)
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule)
-        let full = try multiplyAdds(.convolution) { _ = try accelerated(a, timestep: 800, encoderHiddenStates: c, call: 0) }
+        let full = try multiplyAdds(.convolution) { _ = try accelerated(a, timestep: 800, conditioning: TextConditioning(hiddenStates: c), call: 0) }
         var skipped = Tensor(zeros: [1])
-        let partial = try multiplyAdds(.convolution) { skipped = try accelerated(latents(2, 8), timestep: 600, encoderHiddenStates: c, call: 1) }
+        let partial = try multiplyAdds(.convolution) { skipped = try accelerated(latents(2, 8), timestep: 600, conditioning: TextConditioning(hiddenStates: c), call: 1) }
         XCTAssertLessThan(partial, full)
-        let features = unet.downPath(nchwToNHWC(a), timeEmbedding: unet.timeEmbedding([800], batch: 2), context: c)
-        let expected = nhwcToNCHW(unet.upPath(features, timeEmbedding: unet.timeEmbedding([600], batch: 2), context: c))
+        let features = unet.downPath(nchwToNHWC(a), timeEmbedding: unet.timeEmbedding([800], conditioning: TextConditioning(hiddenStates: c)), context: c)
+        let expected = nhwcToNCHW(unet.upPath(features, timeEmbedding: unet.timeEmbedding([600], conditioning: TextConditioning(hiddenStates: c)), context: c))
         XCTAssertEqual(skipped.scalars, expected.scalars)
     }
 
@@ -126,7 +126,7 @@ final class AccelerationTests: XCTestCase {
                                               reuseGroups: groups)
             return try FLOPMeter.Kind.allCases.map { kind in
                 try multiplyAdds(kind, countOnly: countOnly) {
-                    for call in 0..<6 { _ = try accelerated(latents(4, UInt64(call)), timestep: Double(999 - 150 * call), encoderHiddenStates: c, call: call) }
+                    for call in 0..<6 { _ = try accelerated(latents(4, UInt64(call)), timestep: Double(999 - 150 * call), conditioning: TextConditioning(hiddenStates: c), call: call) }
                 }
             }
         }

@@ -40,7 +40,8 @@ final class PipelineEndToEndTests: XCTestCase {
         s.latentHeight = 8
         s.latentWidth = 8
         var costs: [PhaseCost] = []
-        let direct = try p.denoiser.latents(positive: positive, negative: negative, settings: s, costs: &costs)
+        let direct = try p.denoiser.latents(positive: TextConditioning(hiddenStates: positive), negative: TextConditioning(hiddenStates: negative),
+                                            settings: s, costs: &costs)
         XCTAssertEqual(out.latents.scalars, direct.scalars)
         XCTAssertEqual(out.images.scalars, try p.vae.decode(direct).scalars)
         // And the PNG of each image is well formed.

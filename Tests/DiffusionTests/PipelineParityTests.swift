@@ -19,7 +19,8 @@ final class PipelineParityTests: XCTestCase {
         let reference = try SafeTensorsReader(contentsOf: Fixtures.url("pipeline/reference.safetensors"))
         func tensor(_ key: String) throws -> Tensor { Tensor(shape: try reference.entry(key).shape, scalars: try reference.floats(key)) }
         var costs: [PhaseCost] = []
-        let latents = try denoiser.latents(positive: try tensor("positive"), negative: try tensor("negative"),
+        let latents = try denoiser.latents(positive: TextConditioning(hiddenStates: try tensor("positive")),
+                                           negative: TextConditioning(hiddenStates: try tensor("negative")),
                                            settings: settings, costs: &costs, progress: progress)
         XCTAssertEqual(latents.shape, try reference.entry("\(name).latents").shape)
         assertClose(latents.scalars, try reference.floats("\(name).latents"), relativeTo: 1e-4, name)
@@ -54,8 +55,8 @@ final class PipelineParityTests: XCTestCase {
         let reference = try SafeTensorsReader(contentsOf: Fixtures.url("pipeline/reference.safetensors"))
         var ignored: [PhaseCost] = []
         let alone = try Denoiser(unet: try unet("sd_like"), schedulerConfig: try schedulerConfig)
-            .latents(positive: Tensor(shape: [2, 7, 8], scalars: try reference.floats("positive")),
-                     negative: Tensor(shape: [2, 7, 8], scalars: try reference.floats("negative")),
+            .latents(positive: TextConditioning(hiddenStates: Tensor(shape: [2, 7, 8], scalars: try reference.floats("positive"))),
+                     negative: TextConditioning(hiddenStates: Tensor(shape: [2, 7, 8], scalars: try reference.floats("negative"))),
                      settings: unswitched, costs: &ignored)
         XCTAssertNotEqual(alone.scalars, try reference.floats("switch.latents"))
     }
@@ -64,7 +65,7 @@ final class PipelineParityTests: XCTestCase {
         let denoiser = Denoiser(unet: try unet("bk_small_like"), schedulerConfig: try schedulerConfig)
         var costs: [PhaseCost] = []
         var calls = 0
-        XCTAssertThrowsError(try denoiser.latents(positive: Tensor(zeros: [1, 7, 8]), negative: Tensor(zeros: [1, 7, 8]),
+        XCTAssertThrowsError(try denoiser.latents(positive: TextConditioning(hiddenStates: Tensor(zeros: [1, 7, 8])), negative: TextConditioning(hiddenStates: Tensor(zeros: [1, 7, 8])),
                                                   settings: DenoisingSettings(steps: 10, seed: 1, latentHeight: 8, latentWidth: 8),
                                                   costs: &costs, progress: { _ in calls += 1; return calls < 2 })) {
             XCTAssertTrue($0 is GenerationCancelled, "\($0)")
@@ -75,7 +76,7 @@ final class PipelineParityTests: XCTestCase {
     func testGuidanceWithoutNegativeEmbeddingsThrows() throws {
         let denoiser = Denoiser(unet: try unet("bk_small_like"), schedulerConfig: try schedulerConfig)
         var costs: [PhaseCost] = []
-        XCTAssertThrowsError(try denoiser.latents(positive: Tensor(zeros: [1, 7, 8]), negative: nil,
+        XCTAssertThrowsError(try denoiser.latents(positive: TextConditioning(hiddenStates: Tensor(zeros: [1, 7, 8])), negative: nil,
                                                   settings: DenoisingSettings(steps: 2, latentHeight: 8, latentWidth: 8), costs: &costs))
     }
 }

@@ -27,7 +27,9 @@ final class UNetConfigurationTests: XCTestCase {
     }
 
     func testUnsupportedFeaturesAreRejectedByName() throws {
-        for (json, field) in [(#"{"time_cond_proj_dim": 256}"#, "time_cond_proj_dim"),
+        for (json, field) in [(#"{"addition_embed_type": "image"}"#, "addition_embed_type"),
+                              (#"{"addition_embed_type": "text_time"}"#, "addition_time_embed_dim"),
+                              (#"{"time_cond_proj_dim": 3}"#, "time_cond_proj_dim"),
                               (#"{"class_embed_type": "timestep"}"#, "class_embed_type"),
                               (#"{"only_cross_attention": [true, false, false, false]}"#, "only_cross_attention"),
                               (#"{"mid_block_type": "UNetMidBlock2DSimpleCrossAttn"}"#, "mid_block_type"),
@@ -46,7 +48,36 @@ final class UNetConfigurationTests: XCTestCase {
         XCTAssertNil(UNetConfiguration.bkSDMSmall.midBlockType)
         XCTAssertEqual(UNetConfiguration.bkSDMTiny.blockOutChannels, [320, 640, 1280])
         XCTAssertEqual(UNetConfiguration.bkSDMTiny.upBlockTypes, Array(repeating: "CrossAttnUpBlock2D", count: 3))
-        XCTAssertNil(UNetConfiguration.preset(named: "sdxl"))
+        XCTAssertNil(UNetConfiguration.preset(named: "sd3"))
+    }
+
+    /// stabilityai/stable-diffusion-xl-base-1.0's published `unet/config.json` decodes to the
+    /// `sdxl` preset, and LCM-SDXL's differs only by `time_cond_proj_dim`.
+    func testPublishedSDXLConfigMatchesThePreset() throws {
+        let json = #"""
+        {"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.19.0.dev0", "act_fn": "silu",
+         "addition_embed_type": "text_time", "addition_embed_type_num_heads": 64, "addition_time_embed_dim": 256,
+         "attention_head_dim": [5, 10, 20], "block_out_channels": [320, 640, 1280], "center_input_sample": false,
+         "class_embed_type": null, "class_embeddings_concat": false, "conv_in_kernel": 3, "conv_out_kernel": 3,
+         "cross_attention_dim": 2048, "cross_attention_norm": null,
+         "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"], "downsample_padding": 1,
+         "dual_cross_attention": false, "encoder_hid_dim": null, "encoder_hid_dim_type": null, "flip_sin_to_cos": true,
+         "freq_shift": 0, "in_channels": 4, "layers_per_block": 2, "mid_block_only_cross_attention": null,
+         "mid_block_scale_factor": 1, "mid_block_type": "UNetMidBlock2DCrossAttn", "norm_eps": 1e-05, "norm_num_groups": 32,
+         "num_attention_heads": null, "num_class_embeds": null, "only_cross_attention": false, "out_channels": 4,
+         "projection_class_embeddings_input_dim": 2816, "resnet_out_scale_factor": 1.0, "resnet_skip_time_act": false,
+         "resnet_time_scale_shift": "default", "sample_size": 128, "time_cond_proj_dim": null, "time_embedding_act_fn": null,
+         "time_embedding_dim": null, "time_embedding_type": "positional", "timestep_post_act": null,
+         "transformer_layers_per_block": [1, 2, 10], "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+         "upcast_attention": null, "use_linear_projection": true}
+        """#
+        let published = try decode(json)
+        XCTAssertNoThrow(try published.validate())
+        XCTAssertEqual(published, .sdxl)
+        XCTAssertEqual(published.pooledTextDimension, 1280)
+        var lcm = published
+        lcm.timeCondProjDim = 256
+        XCTAssertEqual(lcm, .lcmSDXL)
     }
 
     func testMalformedConfigFileErrorNamesTheFile() throws {

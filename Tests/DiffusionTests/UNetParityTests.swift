@@ -42,7 +42,7 @@ final class UNetParityTests: XCTestCase {
         let latents = Tensor(shape: [1, 4, 8, 8], scalars: (0..<256).map { sinf(Float($0)) })
         let context = Tensor(shape: [1, 3, 8], scalars: (0..<24).map { cosf(Float($0)) })
         let whole = try unet(latents, timesteps: [321], encoderHiddenStates: context)
-        let temb = unet.timeEmbedding([321], batch: 1)
+        let temb = unet.timeEmbedding([321], conditioning: TextConditioning(hiddenStates: context))
         let features = unet.downPath(nchwToNHWC(latents), timeEmbedding: temb, context: context)
         XCTAssertEqual(features.skips.count, 1 + 3 + 2, "conv_in + one per layer + two downsamplers")
         let split = nhwcToNCHW(unet.upPath(features, timeEmbedding: temb, context: context))

@@ -35,7 +35,7 @@ final class EndToEndTests: XCTestCase {
         // Reference: Engine II in process — the pipeline's denoiser with the model switch at k,
         // on the real candidate's rendering alone (here identical to the prompt).
         XCTAssertEqual(set.realCandidate, set.prompt)
-        let encode = { (text: String) in try tiny.textEncoder.lastHiddenState(tokenIDs: [tiny.tokenizer.encode(text)]) }
+        let encode = { (text: String) in TextConditioning(hiddenStates: try tiny.textEncoder.lastHiddenState(tokenIDs: [tiny.tokenizer.encode(text)])) }
         var costs: [PhaseCost] = []
         let expected = try Denoiser(unet: tiny.serverUNet, secondUNet: tiny.deviceUNet, schedulerConfig: tiny.schedulerConfig)
             .latents(positive: try encode(set.realCandidate), negative: try encode(settings.negativePrompt),

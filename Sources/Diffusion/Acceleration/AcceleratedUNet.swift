@@ -30,13 +30,14 @@ public final class AcceleratedUNet: @unchecked Sendable {
 
     /// The noise prediction at model call `index` of the trajectory; same contract as the UNet's
     /// forward with one timestep.
-    public func callAsFunction(_ latents: Tensor, timestep: Double, encoderHiddenStates context: Tensor, call index: Int) throws -> Tensor {
+    public func callAsFunction(_ latents: Tensor, timestep: Double, conditioning: TextConditioning, call index: Int) throws -> Tensor {
         let plan = schedule.call(index)
-        if plan.isPlain { return try unet(latents, timesteps: [timestep], encoderHiddenStates: context) }
-        try unet.validate(latents: latents.shape, timesteps: 1, encoderHiddenStates: context.shape)
+        if plan.isPlain { return try unet(latents, timesteps: [timestep], conditioning: conditioning) }
+        try unet.validate(latents: latents.shape, timesteps: 1, conditioning: conditioning)
         if plan.batchReuse { try checkGroupsPartition(batch: latents.shape[0]) }
         attention.call = plan
-        let temb = unet.timeEmbedding([timestep], batch: latents.shape[0])
+        let context = conditioning.hiddenStates
+        let temb = unet.timeEmbedding([timestep], conditioning: conditioning)
         let features: UNetDownFeatures
         if plan.encoder == .reuse, let kept = encoderFeatures {
             features = kept

@@ -6,13 +6,15 @@ public struct ModelDirectory: Sendable {
     /// The sub-directories of a diffusers pipeline that obclip reads.
     public enum Component: String, CaseIterable, Sendable {
         case unet, vae, textEncoder = "text_encoder", tokenizer, scheduler
+        /// SDXL's second text encoder (`CLIPTextModelWithProjection`) and its tokenizer.
+        case textEncoder2 = "text_encoder_2", tokenizer2 = "tokenizer_2"
 
         /// The component's JSON configuration file name (diffusers' scheduler and transformers'
         /// tokenizer use their own names).
         public var configFileName: String {
             switch self {
             case .scheduler: "scheduler_config.json"
-            case .tokenizer: "tokenizer_config.json"
+            case .tokenizer, .tokenizer2: "tokenizer_config.json"
             default: "config.json"
             }
         }

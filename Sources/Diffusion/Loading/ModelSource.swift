@@ -5,9 +5,12 @@ import TensorCore
 /// random weights — the way to time and count a full-size deployment (`serve`, `generate`,
 /// benchmarks) on machines that have no checkpoints.
 ///
-/// Random sources pair the named UNet preset with CLIP ViT-L/14, SD's VAE, the bundled CLIP
-/// tokenizer and SD 1.5's schedule, each component with its own fixed seed, so a server and a
-/// device built from random sources share one text encoder exactly as real pairs share CLIP.
+/// Random sources pair the named UNet preset with its family's other parts, each component with
+/// its own fixed seed, so a server and a device built from random sources share the text
+/// encoders exactly as real pairs do: SD1.x presets with CLIP ViT-L/14, SD's VAE, the bundled
+/// CLIP tokenizer and SD 1.5's schedule; SDXL-family presets (2048-wide cross-attention) with
+/// CLIP ViT-L/14 + OpenCLIP ViT-bigG/14 (bundled vocabulary; `tokenizer_2` pads with `!`),
+/// SDXL's VAE (scaling 0.13025) and SDXL's Euler "leading" schedule.
 public enum ModelSource: Sendable, Equatable {
     case directory(URL)
     /// A `UNetConfiguration.preset(named:)` architecture with random weights.
@@ -29,26 +32,30 @@ public enum ModelSource: Sendable, Equatable {
         self = .randomWeights(unet: name)
     }
 
-    public func tokenizer() throws -> CLIPTokenizer {
-        switch self {
-        case .directory(let url): try ModelDirectory(url).tokenizer()
-        case .randomWeights: try CLIPTokenizer.bundled()
-        }
+    /// Whether a random source is of the SDXL family (its UNet cross-attends to 2048 channels).
+    private static func isSDXLPreset(_ name: String) -> Bool {
+        UNetConfiguration.preset(named: name)!.crossAttentionDim == 2048
     }
 
     public func schedulerConfig() throws -> SchedulerConfig {
         switch self {
         case .directory(let url): try ModelDirectory(url).schedulerConfig()
-        case .randomWeights: .stableDiffusion15
+        case .randomWeights(let name): Self.isSDXLPreset(name) ? .stableDiffusionXL : .stableDiffusion15
         }
     }
 
     // Each component's GEMM and convolution weights are packed at `precision` (see `Precision`).
 
-    public func textEncoder(precision: Precision = .fp32) throws -> CLIPTextModel {
+    public func promptEncoder(precision: Precision = .fp32) throws -> PromptEncoder {
         switch self {
-        case .directory(let url): try ModelDirectory(url).textEncoder(precision: precision)
-        case .randomWeights: try CLIPTextModel(configuration: .vitL14, weights: .random(seed: 1, precision: precision))
+        case .directory(let url): return try ModelDirectory(url).promptEncoder(precision: precision)
+        case .randomWeights(let name):
+            let tokenizer = try CLIPTokenizer.bundled()
+            let first = try CLIPTextModel(configuration: .vitL14, weights: .random(seed: 1, precision: precision))
+            guard Self.isSDXLPreset(name) else { return PromptEncoder(tokenizer: tokenizer, textEncoder: first) }
+            let second = try CLIPTextModel(configuration: .vitBigG14, weights: .random(seed: 4, precision: precision), withProjection: true)
+            return try PromptEncoder(first: .init(tokenizer: tokenizer, model: first),
+                                     second: .init(tokenizer: tokenizer.padding(with: "!"), model: second))
         }
     }
 
@@ -63,7 +70,10 @@ public enum ModelSource: Sendable, Equatable {
     public func vae(precision: Precision = .fp32) throws -> AutoencoderKL {
         switch self {
         case .directory(let url): try ModelDirectory(url).vae(precision: precision)
-        case .randomWeights: try AutoencoderKL(configuration: .sd, weights: .random(seed: 3, precision: precision))
+        case .randomWeights(let name):
+            Self.isSDXLPreset(name)
+                ? try AutoencoderKL(configuration: .sdxl, weights: .random(seed: 3, precision: .fp32))   // force_upcast
+                : try AutoencoderKL(configuration: .sd, weights: .random(seed: 3, precision: precision))
         }
     }
 }

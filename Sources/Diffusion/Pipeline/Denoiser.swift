@@ -5,7 +5,9 @@ import TensorCore
 /// embeddings to final latents, with an optional switch to a second UNet (Hybrid SD).
 ///
 /// Per step: `x_in = scale_model_input(x)`; with guidance the batch is `[x_in; x_in]` against
-/// `[negative; positive]` embeddings and `ε = ε_u + g·(ε_c − ε_u)`; `x = step(ε, x)`. The initial
+/// `[negative; positive]` conditioning and `ε = ε_u + g·(ε_c − ε_u)`; `x = step(ε, x)`. A UNet
+/// with LCM's guidance embedding (`time_cond_proj_dim`) is never run with classifier-free
+/// guidance — it receives the embedded scale instead (diffusers' `do_classifier_free_guidance`). The initial
 /// latents are `randn([b, 4, h, w]) · init_noise_sigma` from a `TorchGenerator` seeded like
 /// `torch.Generator().manual_seed(seed)`, which the sampler then keeps drawing from.
 public struct Denoiser: Sendable {
@@ -20,19 +22,28 @@ public struct Denoiser: Sendable {
         self.schedulerConfig = schedulerConfig
     }
 
-    /// Final NCHW latents `[b, in_channels, h, w]` for `positive` embeddings `[b, tokens, d]`
-    /// (and `negative`, same shape, required when guidance is on). `costs` receives wall time
-    /// and FLOPs per UNet. Throws `GenerationCancelled` if `progress` returns false.
-    public func latents(positive: Tensor, negative: Tensor?, settings s: DenoisingSettings,
+    /// Whether `unet` runs with classifier-free guidance under `settings` (not for LCM's
+    /// guidance-embedded UNets).
+    public static func usesGuidance(_ unet: UNet2DConditionModel, _ settings: DenoisingSettings) -> Bool {
+        settings.usesGuidance && unet.configuration.timeCondProjDim == nil
+    }
+
+    /// Final NCHW latents `[b, in_channels, h, w]` for `positive` text conditioning (b rows; the
+    /// micro-conditioning and guidance embedding are added here per UNet) and `negative` (same
+    /// shapes, required when guidance is on). `costs` receives wall time and FLOPs per UNet.
+    /// Throws `GenerationCancelled` if `progress` returns false.
+    public func latents(positive: TextConditioning, negative: TextConditioning?, settings s: DenoisingSettings,
                         costs: inout [PhaseCost], progress: GenerationProgressHandler = { _ in true }) throws -> Tensor {
-        guard positive.rank == 3 else { throw UNetError.invalidInput("prompt embeddings must be [batch, tokens, channels], got \(positive.shape)") }
-        let batch = positive.shape[0]
-        var context = positive
-        if s.usesGuidance {
-            guard let negative, negative.shape == positive.shape else {
-                throw UNetError.invalidInput("guidance needs negative embeddings shaped like the prompt's \(positive.shape), got \(negative?.shape ?? [])")
+        let hidden = positive.hiddenStates.shape
+        guard hidden.count == 3 else { throw UNetError.invalidInput("prompt embeddings must be [batch, tokens, channels], got \(hidden)") }
+        let batch = hidden[0]
+        let micro = s.microConditioning ?? .defaults(height: s.latentHeight * 8, width: s.latentWidth * 8)
+        func context(for model: UNet2DConditionModel) throws -> TextConditioning {
+            guard Self.usesGuidance(model, s) else { return positive.prepared(for: model.configuration, micro: micro, guidanceScale: s.guidanceScale) }
+            guard let negative, negative.hiddenStates.shape == hidden, negative.pooled?.shape == positive.pooled?.shape else {
+                throw UNetError.invalidInput("guidance needs negative embeddings shaped like the prompt's \(hidden), got \(negative?.hiddenStates.shape ?? [])")
             }
-            context = concatBatch([negative, positive])
+            return TextConditioning.concatenated([negative, positive]).prepared(for: model.configuration, micro: micro, guidanceScale: s.guidanceScale)
         }
         if let k = s.switchStep {
             guard secondUNet != nil else { throw UNetError.invalidInput("a switch step needs a second UNet") }
@@ -41,8 +52,11 @@ public struct Denoiser: Sendable {
         var scheduler = try s.scheduler.makeScheduler(config: schedulerConfig, steps: s.steps)
         var generator = TorchGenerator(seed: s.seed)
         let shape = [batch, unet.configuration.inChannels, s.latentHeight, s.latentWidth]
-        try unet.validate(latents: shape, timesteps: 1, encoderHiddenStates: positive.shape)
-        if let secondUNet { try secondUNet.validate(latents: shape, timesteps: 1, encoderHiddenStates: positive.shape) }
+        let contexts = try [unet, secondUNet].map { try $0.map(context(for:)) }
+        for (model, c) in zip([unet, secondUNet], contexts) {
+            guard let model, let c else { continue }
+            try model.validate(latents: [c.batch] + shape.dropFirst(), timesteps: 1, conditioning: c)
+        }
         func usesSecond(_ call: Int) -> Bool { s.switchStep.map { call >= $0 } ?? false }
         func account(_ cost: PhaseCost) {
             if let j = costs.firstIndex(where: { $0.phase == cost.phase }) {
@@ -60,11 +74,12 @@ public struct Denoiser: Sendable {
         let total = scheduler.timesteps.count
         for (i, t) in scheduler.timesteps.enumerated() {
             let model = usesSecond(i) ? secondUNet! : unet
+            let context = contexts[usesSecond(i) ? 1 : 0]!
             let phase = GenerationPhase.unet(model: usesSecond(i) ? 1 : 0)
             let (next, cost) = try PhaseCost.measuring(phase) { () throws -> Tensor in
                 let input = scheduler.scaleModelInput(x, index: i)
-                let noise = try guidedNoise(input, scale: s.usesGuidance ? s.guidanceScale : nil) {
-                    try model($0, timesteps: [t], encoderHiddenStates: context)
+                let noise = try guidedNoise(input, scale: Self.usesGuidance(model, s) ? s.guidanceScale : nil) {
+                    try model($0, timesteps: [t], conditioning: context)
                 }
                 return scheduler.step(modelOutput: noise, sample: x, generator: &generator)
             }

@@ -13,9 +13,12 @@ public struct DenoisingSettings: Sendable, Equatable {
     /// Hybrid SD: UNet calls with index `< switchStep` use the main UNet, later ones the second
     /// UNet. `nil` runs the main UNet throughout.
     public var switchStep: Int?
+    /// SDXL's micro-conditioning; nil takes diffusers' defaults for the generated size.
+    public var microConditioning: MicroConditioning?
 
     public init(steps: Int = SchedulerKind.defaultSteps, scheduler: SchedulerKind = .default, guidanceScale: Float = 7.5,
-                seed: UInt64 = 0, latentHeight: Int = 64, latentWidth: Int = 64, switchStep: Int? = nil) {
+                seed: UInt64 = 0, latentHeight: Int = 64, latentWidth: Int = 64, switchStep: Int? = nil,
+                microConditioning: MicroConditioning? = nil) {
         self.steps = steps
         self.scheduler = scheduler
         self.guidanceScale = guidanceScale
@@ -23,6 +26,7 @@ public struct DenoisingSettings: Sendable, Equatable {
         self.latentHeight = latentHeight
         self.latentWidth = latentWidth
         self.switchStep = switchStep
+        self.microConditioning = microConditioning
     }
 
     /// Whether the unconditional half is run (diffusers: `guidance_scale > 1`).

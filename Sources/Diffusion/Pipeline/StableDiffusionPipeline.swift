@@ -1,27 +1,36 @@
 import Foundation
 import TensorCore
 
-/// Text-to-image with a diffusers SD1.x model directory: CLIP tokenizer and text encoder, a
-/// UNet (optionally a second, smaller one that takes over after a switch step — Hybrid SD,
-/// sharing the text encoder and VAE), the scheduler config and the VAE decoder.
+/// Text-to-image with a diffusers SD1.x or SDXL model directory: the prompt encoder (one CLIP
+/// text encoder, or SDXL's pair), a UNet (optionally a second, smaller one that takes over after
+/// a switch step — Hybrid SD, sharing the text encoders and VAE), the scheduler config and the
+/// VAE decoder.
 public struct StableDiffusionPipeline: Sendable {
-    public let tokenizer: CLIPTokenizer
-    public let textEncoder: CLIPTextModel
+    public let promptEncoder: PromptEncoder
     public let denoiser: Denoiser
     public let vae: AutoencoderKL
 
-    public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, denoiser: Denoiser, vae: AutoencoderKL) {
-        self.tokenizer = tokenizer
-        self.textEncoder = textEncoder
+    public init(promptEncoder: PromptEncoder, denoiser: Denoiser, vae: AutoencoderKL) {
+        self.promptEncoder = promptEncoder
         self.denoiser = denoiser
         self.vae = vae
     }
+
+    /// An SD1.x pipeline from its single tokenizer and text encoder.
+    public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, denoiser: Denoiser, vae: AutoencoderKL) {
+        self.init(promptEncoder: PromptEncoder(tokenizer: tokenizer, textEncoder: textEncoder), denoiser: denoiser, vae: vae)
+    }
+
+    /// The first (SD1.x: only) tokenizer.
+    public var tokenizer: CLIPTokenizer { promptEncoder.tokenizer }
+    /// The first (SD1.x: only) text encoder.
+    public var textEncoder: CLIPTextModel { promptEncoder.towers[0].model }
 
     /// Loads `model` (a diffusers pipeline directory) and, if given, the `unet/` of
     /// `deviceModel` as the second UNet, with GEMM and convolution weights packed at `precision`.
     public init(model: URL, deviceModel: URL? = nil, precision: Precision = .fp32) throws {
         let directory = try ModelDirectory(model)
-        try self.init(tokenizer: directory.tokenizer(), textEncoder: directory.textEncoder(precision: precision),
+        try self.init(promptEncoder: directory.promptEncoder(precision: precision),
                       denoiser: Denoiser(unet: directory.unet(precision: precision),
                                          secondUNet: deviceModel.map { try ModelDirectory($0).unet(precision: precision) },
                                          schedulerConfig: directory.schedulerConfig()),
@@ -40,7 +49,8 @@ public struct StableDiffusionPipeline: Sendable {
     public var sizeMultiple: Int { vae.upscale * denoiser.unet.spatialMultiple }
 
     /// One image per prompt (`prompts` is the batch), all with `negativePrompt` as the
-    /// unconditional text (diffusers' `""` by default).
+    /// unconditional text (`""`: diffusers' default — SD1.x encodes the empty string, SDXL with
+    /// `force_zeros_for_empty_prompt` conditions on zeros).
     public func generate(prompts: [String], negativePrompt: String = "", width: Int, height: Int, settings: DenoisingSettings,
                          progress: GenerationProgressHandler = { _ in true }) throws -> Output {
         guard !prompts.isEmpty else { throw UNetError.invalidInput("no prompt") }
@@ -55,16 +65,15 @@ public struct StableDiffusionPipeline: Sendable {
             if !progress(GenerationProgress(phase: phase, completed: 1, total: 1)) { throw GenerationCancelled(phase: phase) }
             return result
         }
-        let (positive, negative) = try measured(.textEncoder) { () throws -> (Tensor, Tensor?) in
-            let positive = try textEncoder.lastHiddenState(tokenIDs: prompts.map { tokenizer.encode($0) })
+        let (positive, negative) = try measured(.textEncoder) { () throws -> (TextConditioning, TextConditioning?) in
+            let positive = try promptEncoder.encode(prompts)
             guard settings.usesGuidance else { return (positive, nil) }
-            // The negative prompt is the same for the whole batch: encode it once.
-            let one = try textEncoder.lastHiddenState(tokenIDs: [tokenizer.encode(negativePrompt)])
-            return (positive, concatBatch(Array(repeating: one, count: prompts.count)))
+            return (positive, try promptEncoder.unconditional(negativePrompt: negativePrompt, count: prompts.count, like: positive))
         }
         var s = settings
         s.latentHeight = height / vae.upscale
         s.latentWidth = width / vae.upscale
+        if s.microConditioning == nil { s.microConditioning = .defaults(height: height, width: width) }
         let latents = try denoiser.latents(positive: positive, negative: negative, settings: s, costs: &costs, progress: progress)
         let images = try measured(.vae) { try vae.decode(latents) }
         return Output(latents: latents, images: images, costs: costs)

@@ -152,6 +152,17 @@ public struct DPMSolverMultistepScheduler: Scheduler {
                               counters: ["lower_order_nums": lowerOrderCount], tensors: tensors)
     }
 
+    /// A first-order warm-up step at `index`, as diffusers does when it starts a multistep
+    /// solver mid-schedule (`lower_order_nums` 0, no previous x̂₀).
+    public mutating func begin(at index: Int) throws {
+        guard (0..<timesteps.count).contains(index) else {
+            throw SchedulerError.invalidHandOff("start step \(index) is outside 0..<\(timesteps.count)")
+        }
+        stepIndex = index
+        lowerOrderCount = 0
+        previousOriginal = nil
+    }
+
     public mutating func restore(_ state: SchedulerState) throws {
         try state.validate(kind: kind, steps: steps, modelCalls: timesteps.count)
         guard let count = state.counters["lower_order_nums"], (0...solverOrder).contains(count) else {

@@ -33,6 +33,17 @@ public protocol Scheduler {
     /// missing history. (History shapes are checked against the latents by
     /// `SchedulerState.validateHistory(latentShape:)`.)
     mutating func restore(_ state: SchedulerState) throws
+    /// Starts at model call `index` with no solver history: the sample comes from another
+    /// sampler at this call's noise level (the LCM → device hand-off). Throws for samplers that
+    /// cannot start without history (PNDM) or when `index` is past the last call.
+    mutating func begin(at index: Int) throws
+}
+
+extension Scheduler {
+    /// Single-step samplers: a history-free state at `index`.
+    public mutating func begin(at index: Int) throws {
+        try restore(SchedulerState(kind: kind, steps: state.steps, stepIndex: index))
+    }
 }
 
 extension Scheduler {

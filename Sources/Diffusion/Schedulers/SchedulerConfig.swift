@@ -47,6 +47,18 @@ public struct SchedulerConfig: Sendable {
         return try! SchedulerConfig(json: Data(json.utf8), source: "<built-in SD1.5 scheduler config>")
     }()
 
+    /// SDXL 1.0's `scheduler_config.json` (stabilityai/stable-diffusion-xl-base-1.0): Euler with
+    /// "leading" timestep spacing, steps_offset 1, SD's scaled-linear betas.
+    public static let stableDiffusionXL: SchedulerConfig = {
+        let json = #"""
+        {"_class_name": "EulerDiscreteScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+         "beta_start": 0.00085, "clip_sample": false, "interpolation_type": "linear", "num_train_timesteps": 1000,
+         "prediction_type": "epsilon", "sample_max_value": 1.0, "set_alpha_to_one": false, "skip_prk_steps": true,
+         "steps_offset": 1, "timestep_spacing": "leading", "trained_betas": null, "use_karras_sigmas": false}
+        """#
+        return try! SchedulerConfig(json: Data(json.utf8), source: "<built-in SDXL scheduler config>")
+    }()
+
     /// Reads `scheduler_config.json` (or a model directory's `scheduler/scheduler_config.json`).
     public init(contentsOf url: URL) throws {
         var file = url

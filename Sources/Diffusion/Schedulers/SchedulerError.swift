@@ -12,6 +12,8 @@ public enum SchedulerError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidStepCount(Int, reason: String)
     /// A continuation state that does not fit this scheduler.
     case invalidState(String)
+    /// A hand-off from another sampler that cannot be continued as asked.
+    case invalidHandOff(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum SchedulerError: Error, Equatable, Sendable, CustomStringConvertible 
             "invalid number of inference steps \(steps): \(reason)"
         case .invalidState(let reason):
             "invalid scheduler state: \(reason)"
+        case .invalidHandOff(let reason):
+            "invalid sampler hand-off: \(reason)"
         }
     }
 }

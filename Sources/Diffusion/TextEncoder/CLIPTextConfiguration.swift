@@ -27,15 +27,22 @@ public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
     public var maxPositionEmbeddings: Int
     public var hiddenAct: Activation
     public var layerNormEps: Float
+    /// Width of `text_projection` (`CLIPTextModelWithProjection`; transformers' default 512).
+    public var projectionDim: Int
+    /// `eos_token_id`: 2 in configs written before transformers 4.30 (then the pooled token is the
+    /// id sequence's argmax, which is CLIP's end-of-text), otherwise the end-of-text id itself.
+    public var eosTokenID: Int
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
         case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
         case maxPositionEmbeddings = "max_position_embeddings", hiddenAct = "hidden_act", layerNormEps = "layer_norm_eps"
+        case projectionDim = "projection_dim", eosTokenID = "eos_token_id"
     }
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
-                maxPositionEmbeddings: Int = 77, hiddenAct: Activation = .quickGelu, layerNormEps: Float = 1e-5) {
+                maxPositionEmbeddings: Int = 77, hiddenAct: Activation = .quickGelu, layerNormEps: Float = 1e-5,
+                projectionDim: Int = 512, eosTokenID: Int = 2) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -44,6 +51,8 @@ public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
         self.maxPositionEmbeddings = maxPositionEmbeddings
         self.hiddenAct = hiddenAct
         self.layerNormEps = layerNormEps
+        self.projectionDim = projectionDim
+        self.eosTokenID = eosTokenID
     }
 
     public init(from decoder: Decoder) throws {
@@ -58,7 +67,9 @@ public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
                   numAttentionHeads: try positive(.numAttentionHeads),
                   maxPositionEmbeddings: try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 77,
                   hiddenAct: try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? .quickGelu,
-                  layerNormEps: try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-5)
+                  layerNormEps: try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-5,
+                  projectionDim: try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? 512,
+                  eosTokenID: try c.decodeIfPresent(Int.self, forKey: .eosTokenID) ?? 2)
         guard hiddenSize % numAttentionHeads == 0 else {
             throw DecodingError.dataCorruptedError(forKey: .numAttentionHeads, in: c,
                 debugDescription: "hidden_size \(hiddenSize) is not divisible by \(numAttentionHeads) heads")
@@ -71,4 +82,11 @@ public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
     /// OpenAI CLIP ViT-L/14's text tower, Stable Diffusion 1.x's text encoder (123 M parameters).
     public static let vitL14 = CLIPTextConfiguration(vocabSize: 49408, hiddenSize: 768, intermediateSize: 3072,
                                                      numHiddenLayers: 12, numAttentionHeads: 12)
+
+    /// OpenCLIP ViT-bigG/14's text tower with its 1280-wide projection, SDXL's `text_encoder_2`
+    /// (`CLIPTextModelWithProjection`, 695 M parameters; stabilityai/stable-diffusion-xl-base-1.0
+    /// `text_encoder_2/config.json`).
+    public static let vitBigG14 = CLIPTextConfiguration(vocabSize: 49408, hiddenSize: 1280, intermediateSize: 5120,
+                                                        numHiddenLayers: 32, numAttentionHeads: 20, hiddenAct: .gelu,
+                                                        projectionDim: 1280)
 }

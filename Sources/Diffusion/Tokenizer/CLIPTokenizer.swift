@@ -15,7 +15,7 @@ public struct CLIPTokenizer: Sendable {
     public let startOfTextID: Int
     public let endOfTextID: Int
     /// The id sequences are padded with: `<|endoftext|>` for SD 1.x, a model's own `pad_token` otherwise.
-    public let paddingID: Int
+    public private(set) var paddingID: Int
     /// Token string → id.
     public let vocabulary: [String: Int]
     private let encoder: BytePairEncoder
@@ -42,6 +42,16 @@ public struct CLIPTokenizer: Sendable {
         startOfTextID = bos
         endOfTextID = eos
         paddingID = padding
+    }
+
+    /// The same tokenizer padding with `token` (SDXL's `tokenizer_2`, OpenCLIP's, pads with `!`).
+    public func padding(with token: String) throws -> CLIPTokenizer {
+        guard let id = vocabulary[token] else {
+            throw LoadError.invalidFile(path: "<tokenizer>", detail: "padding token '\(token)' is not in the vocabulary")
+        }
+        var copy = self
+        copy.paddingID = id
+        return copy
     }
 
     /// Reads a transformers tokenizer directory: `vocab.json`, `merges.txt` and, if present,

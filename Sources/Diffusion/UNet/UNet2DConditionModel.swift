@@ -10,15 +10,22 @@ public struct UNetDownFeatures: @unchecked Sendable {
     public var hidden: Tensor
 }
 
-/// diffusers' `UNet2DConditionModel` for the SD1.x family (SD1.4/1.5, BK-SDM, segmind), built
-/// from a `UNetConfiguration` and weights whose paths are the checkpoint keys
-/// (`down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight`, …).
+/// diffusers' `UNet2DConditionModel` for the SD1.x family (SD1.4/1.5, BK-SDM, segmind) and the
+/// SDXL family (SDXL, KOALA, LCM-SDXL), built from a `UNetConfiguration` and weights whose paths
+/// are the checkpoint keys (`down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight`, …).
+///
+/// The time embedding every resnet receives is `time_embedding(time_proj(t), cond_proj(w))`
+/// plus, for SDXL's `text_time`, `add_embedding([pooled | add_time_proj(time_ids)])` — all
+/// conditioning besides the text sequence arrives in the `TextConditioning` value.
 ///
 /// The public forward takes and returns NCHW like diffusers; internally everything is NHWC.
 /// `downPath` and `upPath` are separate so server accelerations can cache or skip either.
 public struct UNet2DConditionModel: Sendable {
     public let configuration: UNetConfiguration
-    public let timeEmbedding: TimestepEmbedding
+    let timeProjection: SinusoidalEmbedding
+    let timeEmbeddingMLP: TimestepEmbedding
+    /// SDXL's `add_time_proj` and `add_embedding` (nil without `text_time`).
+    let addedEmbedding: (projection: SinusoidalEmbedding, mlp: TimestepEmbedding)?
     public let downBlocks: [UNetDownBlock]
     public let midBlock: UNetMidBlock?
     public let upBlocks: [UNetUpBlock]
@@ -34,8 +41,15 @@ public struct UNet2DConditionModel: Sendable {
         let channels = c.blockOutChannels, n = channels.count
         let temb = channels[0] * 4
         convIn = try w.conv2d("conv_in", in: c.inChannels, out: channels[0], kernel: 3, padding: 1)
-        timeEmbedding = try TimestepEmbedding(w.scoped("time_embedding"), sinusoidDimension: channels[0], embeddingDimension: temb,
-                                              flipSinToCos: c.flipSinToCos, frequencyShift: c.freqShift)
+        timeProjection = SinusoidalEmbedding(dimension: channels[0], flipSinToCos: c.flipSinToCos, frequencyShift: c.freqShift)
+        timeEmbeddingMLP = try TimestepEmbedding(w.scoped("time_embedding"), inputDimension: channels[0], embeddingDimension: temb,
+                                                 conditionDimension: c.timeCondProjDim)
+        if c.additionEmbedType != nil, let d = c.additionTimeEmbedDim, let p = c.projectionClassEmbeddingsInputDim {
+            addedEmbedding = (SinusoidalEmbedding(dimension: d, flipSinToCos: c.flipSinToCos, frequencyShift: c.freqShift),
+                              try TimestepEmbedding(w.scoped("add_embedding"), inputDimension: p, embeddingDimension: temb))
+        } else {
+            addedEmbedding = nil
+        }
         var down: [UNetDownBlock] = []
         var previous = channels[0]
         for i in 0..<n {
@@ -90,13 +104,20 @@ public struct UNet2DConditionModel: Sendable {
         return conv2d(h, convOut)
     }
 
-    /// The time embedding for `timesteps` (one per batch element, or one for all).
-    public func timeEmbedding(_ timesteps: [Double], batch: Int) -> Tensor {
-        timeEmbedding(timesteps.count == 1 ? Array(repeating: timesteps[0], count: batch) : timesteps)
+    /// The embedding every resnet receives for `timesteps` (one per batch element, or one for
+    /// all) under `conditioning` (its pooled embeds, time ids and guidance embedding are used when
+    /// the configuration has `text_time` / `time_cond_proj_dim`). Inputs must have passed `validate`.
+    public func timeEmbedding(_ timesteps: [Double], conditioning: TextConditioning) -> Tensor {
+        let batch = conditioning.batch
+        let t = timesteps.count == 1 ? Array(repeating: timesteps[0], count: batch) : timesteps
+        let temb = timeEmbeddingMLP(timeProjection(t), condition: conditioning.guidanceEmbedding)
+        guard let addedEmbedding, let pooled = conditioning.pooled, let ids = conditioning.timeIDs else { return temb }
+        let idSinusoids = addedEmbedding.projection(ids.scalars.map(Double.init)).reshaped([batch, ids.shape[1] * addedEmbedding.projection.dimension])
+        return add(temb, addedEmbedding.mlp(concatLastAxis([pooled, idSinusoids])))
     }
 
     /// Checks a forward's inputs, throwing a message that names the offending argument.
-    public func validate(latents: [Int], timesteps: Int, encoderHiddenStates: [Int]) throws {
+    public func validate(latents: [Int], timesteps: Int, conditioning: TextConditioning) throws {
         let c = configuration
         guard latents.count == 4, latents[1] == c.inChannels else {
             throw UNetError.invalidInput("latents must be NCHW [batch, \(c.inChannels), height, width], got \(latents)")
@@ -108,17 +129,38 @@ public struct UNet2DConditionModel: Sendable {
         guard timesteps == 1 || timesteps == latents[0] else {
             throw UNetError.invalidInput("need 1 or \(latents[0]) timesteps, got \(timesteps)")
         }
-        guard encoderHiddenStates.count == 3, encoderHiddenStates[0] == latents[0], encoderHiddenStates[2] == c.crossAttentionDim else {
-            throw UNetError.invalidInput("encoder hidden states must be [\(latents[0]), tokens, \(c.crossAttentionDim)], got \(encoderHiddenStates)")
+        let b = latents[0], hidden = conditioning.hiddenStates.shape
+        guard hidden.count == 3, hidden[0] == b, hidden[2] == c.crossAttentionDim else {
+            throw UNetError.invalidInput("encoder hidden states must be [\(b), tokens, \(c.crossAttentionDim)], got \(hidden)")
+        }
+        if let pooledWidth = c.pooledTextDimension {
+            guard let pooled = conditioning.pooled?.shape, pooled == [b, pooledWidth] else {
+                throw UNetError.invalidInput("this UNet (text_time) needs pooled text embeds [\(b), \(pooledWidth)], got \(conditioning.pooled?.shape.description ?? "none")")
+            }
+            guard let ids = conditioning.timeIDs?.shape, ids == [b, 6] else {
+                throw UNetError.invalidInput("this UNet (text_time) needs micro-conditioning time ids [\(b), 6], got \(conditioning.timeIDs?.shape.description ?? "none")")
+            }
+        }
+        if let d = c.timeCondProjDim {
+            guard let w = conditioning.guidanceEmbedding?.shape, w == [b, d] else {
+                throw UNetError.invalidInput("this UNet (time_cond_proj_dim) needs a guidance embedding [\(b), \(d)], got \(conditioning.guidanceEmbedding?.shape.description ?? "none")")
+            }
         }
     }
 
     /// The noise prediction for NCHW `latents` `[b, 4, h, w]` at `timesteps` (1 or b values, may
-    /// be fractional) given text context `[b, tokens, crossAttentionDim]`; returns NCHW.
+    /// be fractional) given `conditioning` (b rows); returns NCHW.
+    public func callAsFunction(_ latents: Tensor, timesteps: [Double], conditioning: TextConditioning) throws -> Tensor {
+        try validate(latents: latents.shape, timesteps: timesteps.count, conditioning: conditioning)
+        let temb = timeEmbedding(timesteps, conditioning: conditioning)
+        let context = conditioning.hiddenStates
+        let features = downPath(nchwToNHWC(latents), timeEmbedding: temb, context: context)
+        return nhwcToNCHW(upPath(features, timeEmbedding: temb, context: context))
+    }
+
+    /// The SD1.x forward on a bare hidden-state tensor `[b, tokens, crossAttentionDim]` (no
+    /// pooled embeds, time ids or guidance embedding).
     public func callAsFunction(_ latents: Tensor, timesteps: [Double], encoderHiddenStates: Tensor) throws -> Tensor {
-        try validate(latents: latents.shape, timesteps: timesteps.count, encoderHiddenStates: encoderHiddenStates.shape)
-        let temb = timeEmbedding(timesteps, batch: latents.shape[0])
-        let features = downPath(nchwToNHWC(latents), timeEmbedding: temb, context: encoderHiddenStates)
-        return nhwcToNCHW(upPath(features, timeEmbedding: temb, context: encoderHiddenStates))
+        try self(latents, timesteps: timesteps, conditioning: TextConditioning(hiddenStates: encoderHiddenStates))
     }
 }

@@ -5,9 +5,11 @@ import Foundation
 ///
 /// Per-block fields that diffusers accepts either as one integer or as a list per down block
 /// (`layers_per_block`, `transformer_layers_per_block`, `attention_head_dim`) are normalised to
-/// one value per down block. Features outside the SD1.x family (class/addition embeddings, LCM's
-/// `time_cond_proj_dim`, dual cross-attention, …) are rejected by `validate()` with a message
-/// naming the field, rather than silently ignored.
+/// one value per down block. The SDXL family's fields are implemented: SDXL's `text_time` added
+/// embedding (`addition_time_embed_dim`, `projection_class_embeddings_input_dim`) and LCM's
+/// guidance embedding (`time_cond_proj_dim`). Features outside both families (class embeddings,
+/// dual cross-attention, …) are rejected by `validate()` with a message naming the field, rather
+/// than silently ignored.
 public struct UNetConfiguration: Decodable, Sendable, Equatable {
     public var inChannels: Int
     public var outChannels: Int
@@ -36,6 +38,15 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
     public var centerInputSample: Bool
     public var midBlockScaleFactor: Float
     public var sampleSize: Int
+    /// `"text_time"` (SDXL: pooled text embeds ⊕ sinusoidal micro-conditioning ids → `add_embedding`
+    /// MLP, added to the time embedding) or nil (SD1.x).
+    public var additionEmbedType: String?
+    /// Sinusoid width of each micro-conditioning id (SDXL: 256).
+    public var additionTimeEmbedDim: Int?
+    /// Input width of `add_embedding` (SDXL: 1280 pooled + 6 × 256 = 2816).
+    public var projectionClassEmbeddingsInputDim: Int?
+    /// Width of LCM's guidance-scale embedding projected by `time_embedding.cond_proj` (256), or nil.
+    public var timeCondProjDim: Int?
 
     // Fields read only to reject configurations this engine does not implement.
     var actFn: String = "silu"
@@ -43,8 +54,6 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
     var dualCrossAttention: Bool = false
     var numAttentionHeads: [Int]? = nil
     var classEmbedType: String? = nil
-    var additionEmbedType: String? = nil
-    var timeCondProjDim: Int? = nil
     var encoderHidDim: Int? = nil
     var timeEmbeddingType: String = "positional"
     var resnetTimeScaleShift: String = "default"
@@ -90,6 +99,10 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         centerInputSample = false
         midBlockScaleFactor = 1
         self.sampleSize = sampleSize
+        additionEmbedType = nil
+        additionTimeEmbedDim = nil
+        projectionClassEmbeddingsInputDim = nil
+        timeCondProjDim = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -112,6 +125,8 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         case actFn = "act_fn", onlyCrossAttention = "only_cross_attention"
         case dualCrossAttention = "dual_cross_attention"
         case classEmbedType = "class_embed_type", additionEmbedType = "addition_embed_type"
+        case additionTimeEmbedDim = "addition_time_embed_dim"
+        case projectionClassEmbeddingsInputDim = "projection_class_embeddings_input_dim"
         case timeCondProjDim = "time_cond_proj_dim", encoderHidDim = "encoder_hid_dim"
         case timeEmbeddingType = "time_embedding_type"
         case resnetTimeScaleShift = "resnet_time_scale_shift"
@@ -160,6 +175,8 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         dualCrossAttention = try c.decodeIfPresent(Bool.self, forKey: .dualCrossAttention) ?? false
         classEmbedType = try c.decodeIfPresent(String.self, forKey: .classEmbedType)
         additionEmbedType = try c.decodeIfPresent(String.self, forKey: .additionEmbedType)
+        additionTimeEmbedDim = try c.decodeIfPresent(Int.self, forKey: .additionTimeEmbedDim)
+        projectionClassEmbeddingsInputDim = try c.decodeIfPresent(Int.self, forKey: .projectionClassEmbeddingsInputDim)
         timeCondProjDim = try c.decodeIfPresent(Int.self, forKey: .timeCondProjDim)
         encoderHidDim = try c.decodeIfPresent(Int.self, forKey: .encoderHidDim)
         timeEmbeddingType = try c.decodeIfPresent(String.self, forKey: .timeEmbeddingType) ?? "positional"
@@ -181,6 +198,13 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         let config = try ModelDirectory.decodeJSON(UNetConfiguration.self, from: url)
         try config.validate()
         return config
+    }
+
+    /// Width of the pooled text embedding a `text_time` UNet expects (the projection input minus
+    /// the six embedded micro-conditioning ids), nil for other UNets.
+    public var pooledTextDimension: Int? {
+        guard additionEmbedType == "text_time", let p = projectionClassEmbeddingsInputDim, let d = additionTimeEmbedDim else { return nil }
+        return p - 6 * d
     }
 
     /// The transformer depth of each up block.
@@ -214,8 +238,16 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         if onlyCrossAttention { throw fail("only_cross_attention true is not supported") }
         if dualCrossAttention { throw fail("dual_cross_attention is not supported") }
         if let t = classEmbedType { throw fail("class_embed_type \(t) is not supported") }
-        if let t = additionEmbedType { throw fail("addition_embed_type \(t) is not supported") }
-        if timeCondProjDim != nil { throw fail("time_cond_proj_dim (guidance-embedded LCM UNets) is not supported") }
+        if let t = additionEmbedType {
+            guard t == "text_time" else { throw fail("addition_embed_type \(t) is not supported (only text_time)") }
+            guard let d = additionTimeEmbedDim, d > 0, d % 2 == 0 else {
+                throw fail("addition_embed_type text_time needs an even positive addition_time_embed_dim")
+            }
+            guard let p = projectionClassEmbeddingsInputDim, p > 6 * d else {
+                throw fail("addition_embed_type text_time needs projection_class_embeddings_input_dim > 6 × addition_time_embed_dim")
+            }
+        }
+        if let d = timeCondProjDim, d < 4 || d % 2 != 0 { throw fail("time_cond_proj_dim must be even and ≥ 4, got \(d)") }
         if encoderHidDim != nil { throw fail("encoder_hid_dim is not supported") }
         if timeEmbeddingType != "positional" { throw fail("time_embedding_type \(timeEmbeddingType) is not supported") }
         if resnetTimeScaleShift != "default" { throw fail("resnet_time_scale_shift \(resnetTimeScaleShift) is not supported") }

@@ -1,5 +1,6 @@
-/// Built-in SD1.x-family UNet architectures, so benchmarks and cost models can build any of them
-/// (with `WeightStore.random`) without model files.
+/// Built-in UNet architectures of the SD1.x and SDXL families, so benchmarks and cost models can
+/// build any of them (with `WeightStore.random`) without model files. Sources of every preset's
+/// numbers are in docs/DECISIONS.md.
 extension UNetConfiguration {
     /// Stable Diffusion 1.4/1.5 and fine-tunes (Realistic Vision): 859 M parameters.
     public static let sd15 = UNetConfiguration()
@@ -26,8 +27,51 @@ extension UNetConfiguration {
     /// innermost stage — the BK-SDM-Tiny structure.
     public static let tinySD = bkSDMTiny
 
+    /// Stable Diffusion XL 1.0 base (stabilityai/stable-diffusion-xl-base-1.0 `unet/config.json`):
+    /// three stages, no attention in the first, transformer depths [1, 2, 10] (the first unused),
+    /// 5/10/20 heads of 64 channels, linear projections, 2048-wide cross-attention, and the
+    /// `text_time` added embedding (1280 pooled + 6 × 256 micro-conditioning sinusoids): 2.57 B parameters.
+    public static let sdxl: UNetConfiguration = {
+        var c = UNetConfiguration(blockOutChannels: [320, 640, 1280],
+                                  downBlockTypes: ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+                                  upBlockTypes: ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+                                  crossAttentionDim: 2048, useLinearProjection: true, sampleSize: 128)
+        c.transformerLayersPerBlock = [1, 2, 10]
+        c.attentionHeadDim = [5, 10, 20]
+        c.additionEmbedType = "text_time"
+        c.additionTimeEmbedDim = 256
+        c.projectionClassEmbeddingsInputDim = 2816
+        return c
+    }()
+
+    /// LCM-SDXL (latent-consistency/lcm-sdxl): SDXL's UNet plus the 256-wide guidance-scale
+    /// embedding `time_embedding.cond_proj`.
+    public static let lcmSDXL: UNetConfiguration = {
+        var c = sdxl
+        c.timeCondProjDim = 256
+        return c
+    }()
+
+    /// KOALA-1B (etri-vilab/koala-1b): SDXL with one resnet(+transformer) per down stage (two per
+    /// up stage) and the innermost stage's transformer depth 10 → 6, mid block kept.
+    public static let koala1B: UNetConfiguration = {
+        var c = sdxl
+        c.layersPerBlock = [1, 1, 1]
+        c.transformerLayersPerBlock = [1, 2, 6]
+        return c
+    }()
+
+    /// KOALA-700M (etri-vilab/koala-700m): KOALA-1B with the innermost depth 6 → 5 and no mid block.
+    public static let koala700M: UNetConfiguration = {
+        var c = koala1B
+        c.transformerLayersPerBlock = [1, 2, 5]
+        c.midBlockType = nil
+        return c
+    }()
+
     /// Preset names accepted by `preset(named:)`, in display order.
-    public static let presetNames = ["sd15", "bk-sdm-base", "bk-sdm-small", "bk-sdm-tiny", "small-sd", "tiny-sd"]
+    public static let presetNames = ["sd15", "bk-sdm-base", "bk-sdm-small", "bk-sdm-tiny", "small-sd", "tiny-sd",
+                                     "sdxl", "lcm-sdxl", "koala-1b", "koala-700m"]
 
     /// The preset called `name` (see `presetNames`), or `nil`.
     public static func preset(named name: String) -> UNetConfiguration? {
@@ -38,6 +82,10 @@ extension UNetConfiguration {
         case "bk-sdm-tiny": return .bkSDMTiny
         case "small-sd": return .smallSD
         case "tiny-sd": return .tinySD
+        case "sdxl", "sdxl-1.0": return .sdxl
+        case "lcm-sdxl": return .lcmSDXL
+        case "koala-1b": return .koala1B
+        case "koala-700m": return .koala700M
         default: return nil
         }
     }

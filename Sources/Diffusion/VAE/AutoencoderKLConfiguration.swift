@@ -15,10 +15,18 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
     public var shiftFactor: Float? = nil
     public var usePostQuantConv: Bool = true
     public var midBlockAddAttention: Bool = true
+    /// diffusers' `force_upcast` (class default true): the SDXL pipeline decodes in float32 even
+    /// when the pipeline runs in float16, because SDXL's VAE overflows f16. obclip's activations
+    /// are f32 always; here it means the VAE's weights and GEMM inputs stay fp32 whatever
+    /// `--precision` the SDXL-family pipeline runs at.
+    public var forceUpcast: Bool = true
     var actFn: String = "silu"
 
     /// The Stable Diffusion 1.x VAE (`block_out_channels [128, 256, 512, 512]`, 2 layers per block).
     public static let sd = AutoencoderKLConfiguration(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2)
+
+    /// SDXL's VAE: SD's architecture, latents scaled by 0.13025 (stabilityai/stable-diffusion-xl-base-1.0 `vae/config.json`).
+    public static let sdxl = AutoencoderKLConfiguration(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, scalingFactor: 0.13025)
 
     public init(blockOutChannels: [Int], layersPerBlock: Int, normNumGroups: Int = 32, scalingFactor: Float = 0.18215) {
         self.blockOutChannels = blockOutChannels
@@ -34,7 +42,7 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
         case layersPerBlock = "layers_per_block", normNumGroups = "norm_num_groups"
         case scalingFactor = "scaling_factor", shiftFactor = "shift_factor"
         case usePostQuantConv = "use_post_quant_conv", midBlockAddAttention = "mid_block_add_attention"
-        case actFn = "act_fn"
+        case actFn = "act_fn", forceUpcast = "force_upcast"
     }
 
     public init(from decoder: Decoder) throws {
@@ -50,6 +58,7 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
         usePostQuantConv = try c.decodeIfPresent(Bool.self, forKey: .usePostQuantConv) ?? usePostQuantConv
         midBlockAddAttention = try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention) ?? midBlockAddAttention
         actFn = try c.decodeIfPresent(String.self, forKey: .actFn) ?? actFn
+        forceUpcast = try c.decodeIfPresent(Bool.self, forKey: .forceUpcast) ?? forceUpcast
     }
 
     /// Decodes and validates `config.json` at `url`; errors name the file.
