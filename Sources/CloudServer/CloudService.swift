@@ -54,6 +54,10 @@ public struct CloudService: Sendable {
         router.post("v1/generate") { request, context in
             var response = await generate(request, logger: context.logger)
             response.headers[.init(Self.requestIDHeader)!] = context.id
+            // Watching for the client going away (consumeWithCancellationOnInboundClose) means
+            // Hummingbird closes the connection after this response; say so, or a client or
+            // proxy that reuses the connection sends its next request into a closing socket.
+            response.headers[.connection] = "close"
             return response
         }
         return router

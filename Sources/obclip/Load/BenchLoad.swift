@@ -18,6 +18,15 @@ struct BenchLoad: AsyncParsableCommand {
     @Option(help: "The server's idle, body and write time-outs during the misbehaving run, in seconds.") var timeout = 1.0
     @Option(help: "Requests admitted when SIGTERM arrives.") var inFlight = 8
     @Option(help: "The drain deadline given to that server (--drain-seconds).") var drainSeconds = 30.0
+    @Option(help: "Scenarios to run, comma-separated, from \(Self.scenarios.joined(separator: ",")) (the log audit always runs last).")
+    var scenarios = Self.scenarios.joined(separator: ",")
+
+    static let scenarios = ["burst", "disconnects", "kill", "drain", "memory"]
+
+    func validate() throws {
+        let unknown = Set(scenarios.split(separator: ",").map(String.init)).subtracting(Self.scenarios)
+        guard unknown.isEmpty else { throw ValidationError("unknown scenarios \(unknown.sorted()); known: \(Self.scenarios.joined(separator: ", "))") }
+    }
 
     func run() async throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -30,12 +39,17 @@ struct BenchLoad: AsyncParsableCommand {
             print(row.markdown)
         }
         let started = Date()
-        record(try await harness.burst(clients: clients, queue: queue, distinct: 10))
-        record(try await harness.disconnects(total: misbehaving, concurrency: concurrency, timeout: timeout))
-        record(try await harness.killAndRestart())
-        record(try await harness.drain(inFlight: inFlight, drainSeconds: drainSeconds))
-        record(try await harness.drain(inFlight: inFlight, drainSeconds: 0.5))
-        record(try await harness.overMemory())
+        let chosen = Set(scenarios.split(separator: ",").map(String.init))
+        if chosen.contains("burst") { record(try await harness.burst(clients: clients, queue: queue, distinct: 10)) }
+        if chosen.contains("disconnects") {
+            record(try await harness.disconnects(total: misbehaving, concurrency: concurrency, timeout: timeout))
+        }
+        if chosen.contains("kill") { record(try await harness.killAndRestart()) }
+        if chosen.contains("drain") {
+            record(try await harness.drain(inFlight: inFlight, drainSeconds: drainSeconds))
+            record(try await harness.drain(inFlight: inFlight, drainSeconds: 0.5))
+        }
+        if chosen.contains("memory") { record(try await harness.overMemory()) }
         record(harness.logAudit(variants: 0..<100))
         let failed = rows.filter { !$0.held }.count
         print("\n\(rows.count - failed) held, \(failed) failed, \(String(format: "%.0f", Date().timeIntervalSince(started))) s wall")

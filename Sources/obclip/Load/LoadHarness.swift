@@ -97,7 +97,9 @@ struct LoadHarness {
             let reference = references[i % distinct]
             let difference = zip(exchange.response.latents.scalars, reference.latents.scalars).map { abs($0 - $1) }.max() ?? .infinity
             worst = max(worst, difference)
-            if exchange.response.latents.shape == reference.latents.shape, difference <= 1e-5 { correct += 1 }
+            // Requests batched together run as one forward pass with more rows, whose GEMM
+            // blocking can round differently from the unloaded single run: same result to 1e-4.
+            if exchange.response.latents.shape == reference.latents.shape, difference <= 1e-4 { correct += 1 }
             if exchange.response.latents == reference.latents { identical += 1 }
         }
         let served = try await server.metric("obclip_requests_total{outcome=\"ok\"}") - servedBefore
@@ -110,7 +112,7 @@ struct LoadHarness {
             scenario: "burst", tried: "\(clients) concurrent clients, queue bound \(queue), \(distinct) distinct requests",
             outcome: "single attempt: \(byStatus.sorted { $0.key < $1.key }.map { "\($0.value)×\($0.key)" }.joined(separator: ", "))"
                 + " (every 429/503 with Retry-After: \(refusalsWithoutRetryAfter == 0)); with retries: \(completed)/\(clients) completed,"
-                + " \(correct) correct (\(identical) bit-identical to an unloaded run, worst |Δ| \(worst)), attempts max \(attempts.max() ?? 0),"
+                + " \(correct) correct to 1e-4 (\(identical) bit-identical to an unloaded run, worst |Δ| \(worst)), attempts max \(attempts.max() ?? 0),"
                 + " lost \(clients - completed), duplicated \(duplicated), server peak RSS \(peak / 1024) MiB",
             held: held)
     }

@@ -19,9 +19,13 @@ enum LoopbackHTTP {
         return try await exchange(request)
     }
 
+    /// One exchange on its own connection (an ephemeral session each): concurrent calls are
+    /// concurrent clients, not queued behind a shared session's per-host connection limit.
     private static func exchange(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
-        try await withCheckedThrowingContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, response, error in
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        return try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: request) { data, response, error in
                 if let error { return continuation.resume(throwing: error) }
                 guard let http = response as? HTTPURLResponse else { return continuation.resume(throwing: URLError(.badServerResponse)) }
                 continuation.resume(returning: (data ?? Data(), http))
