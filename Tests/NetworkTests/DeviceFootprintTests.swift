@@ -28,27 +28,20 @@ final class DeviceFootprintTests: XCTestCase {
         for folder in ["home", "tmp", "cwd", "out"] {
             try FileManager.default.createDirectory(at: sandbox.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
-        let process = Process()
-        process.executableURL = LoadHarnessTests.executable
-        process.arguments = ["generate", Self.prompt, "--server", server.absoluteString,
-                             "--device-model", Self.models.appendingPathComponent("demo-device").path,
-                             "--steps", "4", "--switch-step", "2", "--width", "64", "--height", "64",
-                             "--output", sandbox.appendingPathComponent("out/image.png").path]
-        process.currentDirectoryURL = sandbox.appendingPathComponent("cwd")
-        process.environment = ["HOME": sandbox.appendingPathComponent("home").path, "TMPDIR": sandbox.appendingPathComponent("tmp").path,
-                               "PATH": "/usr/bin:/bin"]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit, "obclip generate died of a signal:\n\(output)")
+        let (reason, status, output) = try LoadHarnessTests.obclip(
+            ["generate", Self.prompt, "--server", server.absoluteString,
+             "--device-model", Self.models.appendingPathComponent("demo-device").path,
+             "--steps", "4", "--switch-step", "2", "--width", "64", "--height", "64",
+             "--output", sandbox.appendingPathComponent("out/image.png").path],
+            environment: ["HOME": sandbox.appendingPathComponent("home").path, "TMPDIR": sandbox.appendingPathComponent("tmp").path,
+                          "PATH": "/usr/bin:/bin"],
+            directory: sandbox.appendingPathComponent("cwd"))
+        XCTAssertEqual(reason, .exit, "obclip generate died of a signal:\n\(output)")
         let files = FileManager.default.enumerator(at: sandbox, includingPropertiesForKeys: [.isRegularFileKey])!
             .compactMap { $0 as? URL }
             .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
             .map { String($0.standardizedFileURL.path.dropFirst(sandbox.standardizedFileURL.path.count + 1)) }
-        return Run(status: process.terminationStatus, stderr: output, sandbox: sandbox, files: files.sorted())
+        return Run(status: status, stderr: output, sandbox: sandbox, files: files.sorted())
     }
 
     func testGenerateWritesOnlyItsOutputFiles() async throws {

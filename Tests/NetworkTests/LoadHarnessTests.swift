@@ -10,21 +10,30 @@ final class LoadHarnessTests: XCTestCase {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("obclip")
     }
 
-    func run(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
-            return XCTFail("no obclip executable at \(Self.executable.path) (swift test builds it)", file: file, line: line)
+    /// Runs the obclip executable to the end; its exit, and stdout and stderr together.
+    static func obclip(_ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws
+        -> (reason: Process.TerminationReason, status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw POSIXError(.ENOENT, userInfo: [NSLocalizedDescriptionKey: "no obclip executable at \(executable.path) (swift test builds it)"])
         }
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["bench", "load"] + arguments
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        return (process.terminationReason, process.terminationStatus, output)
+    }
+
+    func run(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let (_, status, output) = try Self.obclip(["bench", "load"] + arguments)
         let rows = output.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| scenario") }
-        XCTAssertEqual(process.terminationStatus, 0, output, file: file, line: line)
+        XCTAssertEqual(status, 0, output, file: file, line: line)
         XCTAssertGreaterThanOrEqual(rows.count, 2, output, file: file, line: line)
         for row in rows { XCTAssertTrue(row.hasSuffix("| held |"), String(row), file: file, line: line) }
     }

@@ -175,22 +175,11 @@ struct LoadHarness {
                     connection.send(RawConnection.postHead(length: body.count) + body.prefix(body.count / 3))
                     continuation.resume(returning: true)
                 case "slow header":
-                    let head = RawConnection.postHead(length: body.count)
-                    var closed = false
-                    let deadline = Date().addingTimeInterval(timeout + 3)
-                    for byte in head where Date() < deadline {
-                        if !connection.send(Data([byte])) { closed = true; break }
-                        Thread.sleep(forTimeInterval: 0.1)
-                    }
+                    let closed = connection.drip(RawConnection.postHead(length: body.count), pause: 0.1, for: timeout + 3)
                     continuation.resume(returning: closed || connection.readsToEnd())
                 case "slow body":
                     connection.send(RawConnection.postHead(length: body.count))
-                    var closed = false
-                    let deadline = Date().addingTimeInterval(timeout + 3)
-                    for byte in body where Date() < deadline {
-                        if !connection.send(Data([byte])) { closed = true; break }
-                        Thread.sleep(forTimeInterval: 0.05)
-                    }
+                    let closed = connection.drip(body, pause: 0.05, for: timeout + 3)
                     continuation.resume(returning: closed || connection.readsToEnd())
                 default:  // slow reader: asks for a large answer and does not read it
                     connection.send(RawConnection.postHead(length: body.count) + body)

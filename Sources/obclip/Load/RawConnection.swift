@@ -47,6 +47,17 @@ final class RawConnection {
         }
     }
 
+    /// Sends `data` one byte every `pause` seconds for at most `seconds`; true when the peer
+    /// closed the connection meanwhile.
+    func drip(_ data: Data, pause: Double, for seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        for byte in data where Date() < deadline {
+            guard send(Data([byte])) else { return true }
+            Thread.sleep(forTimeInterval: pause)
+        }
+        return false
+    }
+
     /// Reads what has arrived (up to `limit` bytes): empty at end of stream, nil on time-out or error.
     func receive(limit: Int = 65536) -> Data? {
         var buffer = [UInt8](repeating: 0, count: limit)
