@@ -7,7 +7,7 @@
 # TARGET is a folder name under Fuzz/ (default: every target). Each run starts from the
 # committed seed corpus Fuzz/TARGET/corpus plus the inputs earlier runs found (kept in
 # .build-fuzz/corpus/TARGET, never in the repository); a crash, leak or hang (a single input over
-# 10 s) fails the run and leaves its input in .build-fuzz/artifacts/TARGET/. Only the modules the
+# 60 s) fails the run and leaves its input in .build-fuzz/artifacts/TARGET/. Only the modules the
 # targets need are compiled (not Hummingbird or the models), so `swift build`/`swift test` are
 # untouched and CI's short runs stay within a few minutes.
 set -euo pipefail
@@ -86,7 +86,7 @@ for t in $targets; do
     [[ -n $runs ]] && limit=(-runs="$runs")
     log=$out/fuzz-$t.log
     set +e
-    "$out/fuzz-$t" "$out/corpus/$t" "Fuzz/$t/corpus" "${limit[@]}" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
+    "$out/fuzz-$t" "$out/corpus/$t" "Fuzz/$t/corpus" "${limit[@]}" -timeout=60 -rss_limit_mb=4096 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" > "$log" 2>&1
     code=$?
     set -e
