@@ -50,26 +50,39 @@ bundle_shim() {  # module source folder → a Bundle.module pointing at its reso
 
 echo "fuzz.sh: building modules"
 started=$SECONDS
-printf 'module CKernels {\n    header "%s/Sources/CKernels/include/ckernels.h"\n    export *\n}\n' "$root" > "$out/CKernels/module.modulemap"
-objects=()
-for c in Sources/CKernels/*.c; do
-    o=$out/CKernels/$(basename "$c" .c).o
-    clang -O2 -fno-math-errno -ffp-contract=off -I Sources/CKernels/include -c "$c" -o "$o"
-    objects+=("$o")
-done
-ar rcs "$out/lib/libCKernels.a" "${objects[@]}"
-library TensorCore -O -parse-as-library -swift-version 5 Sources/TensorCore/*.swift
-library SafeTensors "${sanitized[@]}" Sources/SafeTensors/*.swift
-library WireProtocol "${sanitized[@]}" Sources/WireProtocol/*.swift
-library Privacy "${sanitized[@]}" Sources/Privacy/*.swift "$(bundle_shim Sources/Privacy)"
-# The parsers of Diffusion (model configs, schedulers, model directory, weight index, CLIP tokenizer) as a
-# module of that name, without the models.
-D=Sources/Diffusion
-library Diffusion "${sanitized[@]}" \
-    $D/UNet/UNetConfiguration.swift $D/UNet/UNetError.swift $D/UNet/UNetPresets.swift \
-    $D/TextEncoder/CLIPTextConfiguration.swift $D/TextEncoder/TextEncoderError.swift \
-    $D/VAE/AutoencoderKLConfiguration.swift $D/Schedulers/*.swift $D/Random/*.swift $D/Loading/LoadError.swift $D/Loading/ModelDirectory.swift $D/Loading/WeightStore.swift $D/Loading/RandomWeights.swift \
-    $D/Tokenizer/*.swift $D/BundledResources.swift "$(bundle_shim $D)"
+kernels() {
+    printf 'module CKernels {\n    header "%s/Sources/CKernels/include/ckernels.h"\n    export *\n}\n' "$root" > "$out/CKernels/module.modulemap"
+    local objects=() c o
+    for c in Sources/CKernels/*.c; do
+        o=$out/CKernels/$(basename "$c" .c).o
+        clang -O2 -fno-math-errno -ffp-contract=off -I Sources/CKernels/include -c "$c" -o "$o"
+        objects+=("$o")
+    done
+    ar rcs "$out/lib/libCKernels.a" "${objects[@]}"
+    library TensorCore -O -parse-as-library -swift-version 5 Sources/TensorCore/*.swift
+}
+wire() {
+    library SafeTensors "${sanitized[@]}" Sources/SafeTensors/*.swift
+    library WireProtocol "${sanitized[@]}" Sources/WireProtocol/*.swift
+}
+# The parsers of Diffusion (model configs, schedulers, model directory, weight index, CLIP
+# tokenizer) as a module of that name, without the models.
+parsers() {
+    local D=Sources/Diffusion
+    library Diffusion "${sanitized[@]}" \
+        $D/UNet/UNetConfiguration.swift $D/UNet/UNetError.swift $D/UNet/UNetPresets.swift \
+        $D/TextEncoder/CLIPTextConfiguration.swift $D/TextEncoder/TextEncoderError.swift \
+        $D/VAE/AutoencoderKLConfiguration.swift $D/Schedulers/*.swift $D/Random/*.swift $D/Loading/LoadError.swift \
+        $D/Loading/ModelDirectory.swift $D/Loading/WeightStore.swift $D/Loading/RandomWeights.swift \
+        $D/Tokenizer/*.swift $D/BundledResources.swift "$(bundle_shim $D)"
+}
+# Independent chains in parallel (two cores); `wait PID` carries each chain's failure.
+kernels & k=$!
+wire & w=$!
+library Privacy "${sanitized[@]}" Sources/Privacy/*.swift "$(bundle_shim Sources/Privacy)" & p=$!
+wait $k; wait $w
+parsers
+wait $p
 libraries=(-lDiffusion -lPrivacy -lWireProtocol -lSafeTensors -lTensorCore -lCKernels)
 for t in $targets; do
     swiftc "${sanitized[@]}" -I "$out/lib" -I "$out/CKernels" Fuzz/$t/*.swift -L "$out/lib" "${libraries[@]}" -o "$out/fuzz-$t" 2>&1 \
