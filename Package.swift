@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        // Already a dependency of Hummingbird; named for the write-timeout channel handler.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 "WireProtocol", "Diffusion", "TensorCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -80,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "NetworkTests",
             dependencies: [
-                "CloudServer", "DeviceClient", "WireProtocol", "Diffusion", "TensorCore", "LoopbackFleet",
+                "CloudServer", "DeviceClient", "WireProtocol", "Diffusion", "TensorCore", "LoopbackFleet", "SafeTensors",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

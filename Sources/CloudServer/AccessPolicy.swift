@@ -31,6 +31,14 @@ public struct AccessPolicy: Sendable, Equatable {
         return AccessPolicy(tokens: parse(environment["OBCLIP_TOKENS"] ?? "", separators: [",", "\n", "\r"]))
     }
 
+    /// A warning when the token file at `path` can be read by users other than its owner (group
+    /// or world permission bits), as ssh warns about private keys; nil when it is private.
+    public static func permissionWarning(tokenFile path: String) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value, mode & 0o077 != 0 else { return nil }
+        return "token file \(path) is readable by other users (mode \(String(mode & 0o777, radix: 8))); run chmod 600 \(path)"
+    }
+
     private static func parse(_ text: String, separators: Set<Character>) -> Set<String> {
         Set(text.split(whereSeparator: { separators.contains($0) })
             .map { $0.trimmingCharacters(in: .whitespaces) }

@@ -7,7 +7,9 @@ import WireProtocol
 /// failures to status codes. Generation itself goes through `GenerationQueue` to the backend.
 ///
 /// Logging rule: log lines carry request ids, counts, sizes, timings and outcomes — never a
-/// candidate prompt, the negative prompt, or an error message that could quote one.
+/// candidate prompt, the negative prompt, a bearer token, or an error message that could quote
+/// one. Every line about a request carries Hummingbird's `hb.request.id`, which the response
+/// returns as `X-Request-ID` so an operator can find a client's request in the logs.
 public struct CloudService: Sendable {
     public let settings: CloudServerSettings
     public let access: AccessPolicy
@@ -15,6 +17,8 @@ public struct CloudService: Sendable {
     public let queue: GenerationQueue
     let backend: any GenerationBackend
     let logger: Logger
+    /// Activation bytes one forward pass may need; larger requests are refused (422, `memory`).
+    public let memoryLimitBytes: Int
 
     /// Fails when the configuration is unsafe (an open server on a non-loopback host).
     public init(backend: any GenerationBackend, access: AccessPolicy, settings: CloudServerSettings, logger: Logger) throws {
@@ -26,9 +30,10 @@ public struct CloudService: Sendable {
         let metrics = ServerMetrics()
         metrics.setQueueCapacity(settings.queueCapacity)
         self.metrics = metrics
+        memoryLimitBytes = settings.maxRequestMemoryBytes ?? MachineMemory.availableBytes() / 4 * 3
         queue = GenerationQueue(backend: backend, capacity: settings.queueCapacity,
-                                maxBatchCandidates: settings.maxBatchCandidates, batchWindow: settings.batchWindow,
-                                metrics: metrics, logger: logger)
+                                maxBatchCandidates: settings.maxBatchCandidates, maxBatchMemoryBytes: memoryLimitBytes,
+                                batchWindow: settings.batchWindow, metrics: metrics, logger: logger)
     }
 
     /// The router serving `/v1/generate`, `/healthz`, `/readyz` and `/metrics`.
@@ -47,10 +52,19 @@ public struct CloudService: Sendable {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         router.post("v1/generate") { request, context in
-            await generate(request, logger: context.logger)
+            var response = await generate(request, logger: context.logger)
+            response.headers[.init(Self.requestIDHeader)!] = context.id
+            // Watching for the client going away (consumeWithCancellationOnInboundClose) means
+            // Hummingbird closes the connection after this response; say so, or a client or
+            // proxy that reuses the connection sends its next request into a closing socket.
+            response.headers[.connection] = "close"
+            return response
         }
         return router
     }
+
+    /// The response header carrying the request's log id.
+    public static let requestIDHeader = "X-Request-ID"
 
     private func generate(_ request: Request, logger: Logger) async -> Response {
         let started = ContinuousClock.now
@@ -69,14 +83,25 @@ public struct CloudService: Sendable {
             // the task is cancelled, which takes the request out of the queue.
             return try await request.body.consumeWithCancellationOnInboundClose { body in
                 var bytes = Data()
+                // A stalled body is closed by the connection's idle timeout; a dripping one here.
+                let bodyDeadline = started + settings.bodyReadTimeout
                 for try await chunk in body {
                     bytes.append(contentsOf: chunk.readableBytesView)
                     guard bytes.count <= maxBytes else { throw BodyTooLarge() }
+                    guard ContinuousClock.now <= bodyDeadline else { throw BodyTooSlow() }
                 }
                 let generation = try GenerationRequest.decode(json: bytes)
                 try generation.validate(against: settings.limits, knownSchedulers: backend.knownSchedulers,
                                         countTokens: backend.tokenCount(of:))
-                let response = try await queue.submit(generation)
+                let memory = backend.estimatedMemoryBytes(for: generation)
+                guard memory <= memoryLimitBytes else {
+                    throw RequestError(.limitExceeded, field: "memory", """
+                        the request needs an estimated \(memory >> 20) MiB of activations \
+                        (\(generation.candidates.count) candidates at \(generation.width)x\(generation.height)), over this server's \
+                        limit of \(memoryLimitBytes >> 20) MiB per forward pass
+                        """)
+                }
+                let response = try await queue.submit(generation, memoryBytes: memory, logger: logger)
                 let encoded = try ResponseCodec.encode(response)
                 metrics.addExecuted(multiplyAdds: response.accounting.executedMultiplyAdds)
                 metrics.record(.ok)
@@ -90,6 +115,9 @@ public struct CloudService: Sendable {
                 headers[.contentType] = ResponseCodec.contentType
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: encoded)))
             }
+        } catch is BodyTooSlow {
+            return refuse(.requestTimeout, .timeout, field: "body",
+                          "request body not received within \(settings.bodyReadTimeout.seconds) s", logger: logger)
         } catch is BodyTooLarge {
             return refuse(.contentTooLarge, .payloadTooLarge, field: "body", "request body exceeds the limit of \(maxBytes) bytes", logger: logger)
         } catch let error as RequestError {
@@ -125,6 +153,7 @@ public struct CloudService: Sendable {
         case .payloadTooLarge: .payloadTooLarge
         case .overloaded: .overloaded
         case .cancelled: .cancelled
+        case .timeout: .timeout
         case .notFound, .internal: .internal
         }
         metrics.record(outcome)
@@ -145,3 +174,6 @@ public struct CloudService: Sendable {
 
 /// The request body grew past the byte limit while streaming in.
 private struct BodyTooLarge: Error {}
+
+/// The request body was still arriving at its deadline.
+private struct BodyTooSlow: Error {}

@@ -13,6 +13,11 @@ public protocol GenerationBackend: Sendable {
     /// the prompt-length limit.
     func tokenCount(of prompt: String) -> Int
 
+    /// Activation bytes a forward pass over `request` alone keeps alive at its peak (an upper
+    /// estimate; a batch needs the sum of its requests'). The service refuses a request above
+    /// its memory limit and the queue never batches past it.
+    func estimatedMemoryBytes(for request: GenerationRequest) -> Int
+
     /// Runs model calls `0..<switchStep` for every candidate of every request as one batched
     /// forward pass per step. All requests share one `batchKey`. Returns one response per
     /// request, in order. Must check `Task.isCancelled` between model calls and throw

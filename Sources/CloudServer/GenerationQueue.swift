@@ -8,12 +8,14 @@ import WireProtocol
 /// - Bounded: at most `capacity` requests are admitted (waiting or running); beyond that,
 ///   `submit` fails at once with `QueueRejection.full` so the client can back off.
 /// - Batching: when the worker is free it takes the oldest waiting request and every other
-///   waiting request with the same `batchKey`, up to `maxBatchCandidates` candidates.
+///   waiting request with the same `batchKey`, up to `maxBatchCandidates` candidates and
+///   `maxBatchMemoryBytes` of estimated activations.
 /// - Cancellation: a request whose submitting task is cancelled (the client disconnected) leaves
 ///   the queue and frees its slot at once; a running batch whose requests are all cancelled is
 ///   cancelled on the backend.
 /// - Draining: after `beginDraining()` new requests are refused with `QueueRejection.draining`
-///   while admitted ones finish (graceful shutdown).
+///   while admitted ones finish (graceful shutdown); `abandonAll()` answers whatever is left at
+///   the drain deadline with the same rejection, so those clients retry elsewhere.
 public actor GenerationQueue {
     /// Why a request was not admitted.
     public enum QueueRejection: Error, Equatable {
@@ -24,6 +26,9 @@ public actor GenerationQueue {
     private struct Job {
         let id: Int
         let request: GenerationRequest
+        let memoryBytes: Int
+        /// The submitting request's logger (it carries the request id).
+        let logger: Logger
         let enqueued: ContinuousClock.Instant
         let continuation: CheckedContinuation<GenerationResponse, Error>
     }
@@ -35,6 +40,7 @@ public actor GenerationQueue {
 
     public let capacity: Int
     public let maxBatchCandidates: Int
+    public let maxBatchMemoryBytes: Int
     private let batchWindow: Duration
     private let backend: any GenerationBackend
     private let metrics: ServerMetrics
@@ -46,12 +52,13 @@ public actor GenerationQueue {
     private var launchScheduled = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public init(backend: any GenerationBackend, capacity: Int, maxBatchCandidates: Int,
+    public init(backend: any GenerationBackend, capacity: Int, maxBatchCandidates: Int, maxBatchMemoryBytes: Int = .max,
                 batchWindow: Duration = .milliseconds(5), metrics: ServerMetrics, logger: Logger) {
         precondition(capacity >= 1 && maxBatchCandidates >= 1, "queue capacity and batch size must be positive")
         self.backend = backend
         self.capacity = capacity
         self.maxBatchCandidates = maxBatchCandidates
+        self.maxBatchMemoryBytes = maxBatchMemoryBytes
         self.batchWindow = batchWindow
         self.metrics = metrics
         self.logger = logger
@@ -65,9 +72,10 @@ public actor GenerationQueue {
 
     public var isDraining: Bool { draining }
 
-    /// Runs `request` through the queue. Throws `QueueRejection` when not admitted,
-    /// `CancellationError` when the calling task is cancelled, or the backend's error.
-    public func submit(_ request: GenerationRequest) async throws -> GenerationResponse {
+    /// Runs `request` (whose forward pass needs an estimated `memoryBytes` of activations)
+    /// through the queue. Throws `QueueRejection` when not admitted or abandoned at the drain
+    /// deadline, `CancellationError` when the calling task is cancelled, or the backend's error.
+    public func submit(_ request: GenerationRequest, memoryBytes: Int = 0, logger: Logger? = nil) async throws -> GenerationResponse {
         if draining { throw QueueRejection.draining }
         guard depth < capacity else { throw QueueRejection.full(capacity: capacity) }
         let id = nextID
@@ -78,7 +86,8 @@ public actor GenerationQueue {
                     continuation.resume(throwing: CancellationError())
                     return
                 }
-                waiting.append(Job(id: id, request: request, enqueued: .now, continuation: continuation))
+                waiting.append(Job(id: id, request: request, memoryBytes: memoryBytes, logger: logger ?? self.logger,
+                                   enqueued: .now, continuation: continuation))
                 publishDepth()
                 startNextBatchIfIdle()
             }
@@ -90,6 +99,7 @@ public actor GenerationQueue {
     /// Stops admitting requests; admitted ones still complete.
     public func beginDraining() {
         draining = true
+        metrics.setDraining(true)
     }
 
     /// Suspends until no request is waiting or running.
@@ -98,18 +108,32 @@ public actor GenerationQueue {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
+    /// Answers every admitted request with `QueueRejection.draining` and cancels the running
+    /// batch: the end of a drain whose deadline passed. Returns how many were abandoned.
+    @discardableResult
+    public func abandonAll() -> Int {
+        let jobs = waiting + (running.map { Array($0.live.values) } ?? [])
+        waiting = []
+        running?.live = [:]
+        running?.task.cancel()
+        for job in jobs { job.continuation.resume(throwing: QueueRejection.draining) }
+        publishDepth()
+        return jobs.count
+    }
+
     private func cancel(_ id: Int) {
+        let job: Job
         if let index = waiting.firstIndex(where: { $0.id == id }) {
-            let job = waiting.remove(at: index)
-            job.continuation.resume(throwing: CancellationError())
-        } else if var batch = running, let job = batch.live.removeValue(forKey: id) {
-            job.continuation.resume(throwing: CancellationError())
+            job = waiting.remove(at: index)
+        } else if var batch = running, let live = batch.live.removeValue(forKey: id) {
+            job = live
             running = batch
             if batch.live.isEmpty { batch.task.cancel() }
         } else {
             return
         }
-        logger.info("request cancelled by client", metadata: ["request": "\(id)"])
+        job.continuation.resume(throwing: CancellationError())
+        job.logger.info("request cancelled by client")
         publishDepth()
     }
 
@@ -130,13 +154,17 @@ public actor GenerationQueue {
         guard running == nil, let first = waiting.first else { return }
         var chosen: [Job] = []
         var candidates = 0
+        var memory = 0
         let key = first.request.batchKey
         waiting.removeAll { job in
-            guard job.request.batchKey == key, chosen.isEmpty || candidates + job.request.candidates.count <= maxBatchCandidates else {
+            guard job.request.batchKey == key,
+                  chosen.isEmpty || (candidates + job.request.candidates.count <= maxBatchCandidates
+                                     && memory + job.memoryBytes <= maxBatchMemoryBytes) else {
                 return false
             }
             chosen.append(job)
             candidates += job.request.candidates.count
+            memory += job.memoryBytes
             return true
         }
         let requests = chosen.map(\.request)
@@ -155,7 +183,9 @@ public actor GenerationQueue {
             self.finish(ids: ids, result: result, started: started)
         }
         running = RunningBatch(live: Dictionary(uniqueKeysWithValues: chosen.map { ($0.id, $0) }), task: task)
-        logger.debug("batch started", metadata: ["requests": "\(chosen.count)", "candidates": "\(candidates)"])
+        for job in chosen {
+            job.logger.debug("batch started", metadata: ["requests": "\(chosen.count)", "candidates": "\(candidates)"])
+        }
         publishDepth()
     }
 

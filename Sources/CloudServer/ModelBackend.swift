@@ -28,6 +28,13 @@ public struct ModelBackend: GenerationBackend {
 
     public func tokenCount(of prompt: String) -> Int { models.tokenizer.tokens(prompt).count + 2 }
 
+    public func estimatedMemoryBytes(for request: GenerationRequest) -> Int {
+        let rows = request.candidates.count * (request.guidanceScale > 1 ? 2 : 1)
+        let a = request.acceleration
+        return models.unet.configuration.activationBytes(rows: rows, height: request.height, width: request.width,
+                                                         cachesFeatures: a.cache || a.skip)
+    }
+
     public func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {
         let first = batch[0]
         let family = first.modelFamily ?? ModelFamily.sd1.rawValue

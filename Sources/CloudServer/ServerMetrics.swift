@@ -8,7 +8,7 @@ public final class ServerMetrics: @unchecked Sendable {
     /// How a request ended; each value is one `outcome` label.
     public enum Outcome: String, CaseIterable, Sendable {
         case ok, invalid, limitExceeded = "limit_exceeded", unsupportedVersion = "unsupported_version"
-        case unauthorized, payloadTooLarge = "payload_too_large", overloaded, cancelled, `internal`
+        case unauthorized, payloadTooLarge = "payload_too_large", overloaded, cancelled, timeout, `internal`
     }
 
     /// Upper bounds (seconds) of the step-latency histogram buckets.
@@ -20,6 +20,7 @@ public final class ServerMetrics: @unchecked Sendable {
     private var outcomes: [Outcome: Int] = [:]
     private var queueDepth = 0
     private var queueCapacity = 0
+    private var draining = false
     private var step = Histogram(bounds: stepBuckets)
     private var batch = Histogram(bounds: batchBuckets)
     private var multiplyAdds: Int64 = 0
@@ -29,6 +30,7 @@ public final class ServerMetrics: @unchecked Sendable {
     public func record(_ outcome: Outcome) { lock.withLock { outcomes[outcome, default: 0] += 1 } }
     public func setQueueDepth(_ depth: Int) { lock.withLock { queueDepth = depth } }
     public func setQueueCapacity(_ capacity: Int) { lock.withLock { queueCapacity = capacity } }
+    public func setDraining(_ value: Bool) { lock.withLock { draining = value } }
     public func addExecuted(multiplyAdds count: Int64) { lock.withLock { multiplyAdds += count } }
 
     /// One batched model call over `candidates` rows took `seconds`.
@@ -50,6 +52,8 @@ public final class ServerMetrics: @unchecked Sendable {
             out += "# TYPE obclip_queue_depth gauge\nobclip_queue_depth \(queueDepth)\n"
             out += "# HELP obclip_queue_capacity Maximum admitted generation requests.\n"
             out += "# TYPE obclip_queue_capacity gauge\nobclip_queue_capacity \(queueCapacity)\n"
+            out += "# HELP obclip_draining 1 while a graceful shutdown refuses new requests and finishes admitted ones.\n"
+            out += "# TYPE obclip_draining gauge\nobclip_draining \(draining ? 1 : 0)\n"
             out += "# HELP obclip_requests_total Generation requests by outcome.\n# TYPE obclip_requests_total counter\n"
             for outcome in Outcome.allCases {
                 out += "obclip_requests_total{outcome=\"\(outcome.rawValue)\"} \(outcomes[outcome, default: 0])\n"

@@ -14,7 +14,8 @@ public struct CloudClient: Sendable {
     public var server: URL
     public var token: String?
     public var retry: RetryPolicy
-    /// Seconds to wait for the server's answer to one attempt.
+    /// Seconds one attempt may take in all, queueing and generation included (a server that
+    /// drips its answer is cut off here).
     public var timeout: TimeInterval
 
     public init(server: URL, token: String? = nil, retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 3600) {
@@ -43,7 +44,7 @@ public struct CloudClient: Sendable {
             var retryAfter: Double?
             var failure: CloudClientError
             do {
-                let (data, http) = try await Self.send(urlRequest)
+                let (data, http) = try await Self.send(urlRequest, maxBytes: GenerationResponse.maximumEncodedBytes(for: request))
                 bytesSent += body.count
                 bytesReceived += data.count
                 if http.statusCode == 200 {
@@ -56,6 +57,9 @@ public struct CloudClient: Sendable {
                     }
                     return CloudExchange(response: response, requestBytes: body.count, responseBytes: data.count, bytesSent: bytesSent,
                                          bytesReceived: bytesReceived, attempts: attempt, seconds: Date().timeIntervalSince(started))
+                }
+                if (300..<400).contains(http.statusCode) {
+                    throw CloudClientError.redirected(status: http.statusCode, location: http.value(forHTTPHeaderField: "Location"))
                 }
                 let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: data)
                 failure = .refused(status: http.statusCode, error: envelope?.error)
@@ -79,50 +83,113 @@ public struct CloudClient: Sendable {
          .dnsLookupFailed, .badServerResponse].contains(error.code)
     }
 
-    /// One HTTP exchange; cancelling the calling task cancels the transfer (closing the
-    /// connection, which the server sees as the client going away).
-    static func send(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
-        let box = TaskBox()
+    /// One HTTP exchange, bounded: the body may not exceed `maxBytes` (checked against
+    /// `Content-Length` and while it streams in), the whole exchange may not take longer than
+    /// the request's `timeoutInterval` (so a server that drips its answer cannot hold the device
+    /// forever), and redirects are not followed (the 3xx comes back as the answer: the candidate
+    /// set goes only where the user pointed it). Nothing is cached or stored on disk.
+    /// Cancelling the calling task cancels the transfer (closing the connection, which the
+    /// server sees as the client going away).
+    static func send(_ request: URLRequest, maxBytes: Int = .max) async throws -> (Data, HTTPURLResponse) {
+        let transfer = BoundedTransfer(maxBytes: maxBytes)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, HTTPURLResponse), Error>) in
-                let task = URLSession.shared.dataTask(with: request) { data, response, error in
-                    if let error {
-                        continuation.resume(throwing: (error as? URLError)?.code == .cancelled ? CancellationError() : error)
-                    } else if let http = response as? HTTPURLResponse {
-                        continuation.resume(returning: (data ?? Data(), http))
-                    } else {
-                        continuation.resume(throwing: URLError(.badServerResponse))
-                    }
-                }
-                box.set(task)
-                task.resume()
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.start(request, continuation: continuation)
             }
         } onCancel: {
-            box.cancel()
+            transfer.cancel(with: CancellationError())
         }
     }
 }
 
-/// Holds a URLSession task so a cancellation arriving from another thread can reach it.
-private final class TaskBox: @unchecked Sendable {
+/// One URLSession data task with a byte cap, an overall deadline and no redirects; resumes its
+/// continuation exactly once.
+private final class BoundedTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private let maxBytes: Int
     private let lock = NSLock()
+    private var continuation: CheckedContinuation<(Data, HTTPURLResponse), Error>?
     private var task: URLSessionTask?
-    private var cancelled = false
+    private var session: URLSession?
+    private var body = Data()
+    private var response: HTTPURLResponse?
+    /// Why the transfer was stopped early, reported instead of URLSession's own "cancelled".
+    private var stopReason: Error?
 
-    func set(_ task: URLSessionTask) {
-        let cancelNow = lock.withLock { () -> Bool in
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    func start(_ request: URLRequest, continuation: CheckedContinuation<(Data, HTTPURLResponse), Error>) {
+        let session = URLSession(configuration: .ephemeral, delegate: self, delegateQueue: nil)
+        let task = session.dataTask(with: request)
+        let alreadyStopped = lock.withLock { () -> Error? in
+            self.continuation = continuation
+            self.session = session
             self.task = task
-            return cancelled
+            return stopReason
         }
-        if cancelNow { task.cancel() }
+        if let alreadyStopped {
+            finish(.failure(alreadyStopped))
+            return
+        }
+        let deadline = request.timeoutInterval
+        DispatchQueue.global().asyncAfter(deadline: .now() + deadline) { [weak self] in
+            self?.cancel(with: URLError(.timedOut, userInfo: [NSLocalizedDescriptionKey: "no complete answer within \(deadline) s"]))
+        }
+        task.resume()
     }
 
-    func cancel() {
+    /// Stops the transfer and reports `reason` (first reason wins).
+    func cancel(with reason: Error) {
         let task = lock.withLock { () -> URLSessionTask? in
-            cancelled = true
+            if stopReason == nil { stopReason = reason }
             return self.task
         }
         task?.cancel()
+    }
+
+    private func finish(_ result: Result<(Data, HTTPURLResponse), Error>) {
+        let (continuation, session) = lock.withLock { () -> (CheckedContinuation<(Data, HTTPURLResponse), Error>?, URLSession?) in
+            defer { self.continuation = nil; self.session = nil; self.task = nil }
+            return (self.continuation, self.session)
+        }
+        session?.finishTasksAndInvalidate()
+        continuation?.resume(with: result)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        if response.expectedContentLength > Int64(maxBytes) {
+            cancel(with: CloudClientError.responseTooLarge(limit: maxBytes))
+            completionHandler(.cancel)
+            return
+        }
+        lock.withLock { self.response = response as? HTTPURLResponse }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let overLimit = lock.withLock { () -> Bool in
+            body.append(data)
+            return body.count > maxBytes
+        }
+        if overLimit { cancel(with: CloudClientError.responseTooLarge(limit: maxBytes)) }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        completionHandler(nil)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        let (reason, response, body) = lock.withLock { (stopReason, self.response ?? task.response as? HTTPURLResponse, self.body) }
+        if let reason {
+            finish(.failure(reason))
+        } else if let error {
+            finish(.failure(error))
+        } else if let response {
+            finish(.success((body, response)))
+        } else {
+            finish(.failure(URLError(.badServerResponse)))
+        }
     }
 }
 
@@ -151,6 +218,10 @@ public enum CloudClientError: Error, CustomStringConvertible {
     case invalidResponse(ResponseError)
     /// The connection could not be made or kept (after retries where that made sense).
     case transport(String)
+    /// The server answered with a redirect, which is not followed.
+    case redirected(status: Int, location: String?)
+    /// The answer was larger than any valid response to the request could be.
+    case responseTooLarge(limit: Int)
 
     public var description: String {
         switch self {
@@ -159,6 +230,9 @@ public enum CloudClientError: Error, CustomStringConvertible {
             else { "server refused the request (HTTP \(status))" }
         case let .invalidResponse(error): error.description
         case let .transport(message): "cannot reach the server: \(message)"
+        case let .redirected(status, location):
+            "server answered HTTP \(status) redirecting to \(location ?? "nowhere"); redirects are not followed (the candidate set goes only to the server given)"
+        case let .responseTooLarge(limit): "server response exceeds \(limit) bytes, more than any valid answer to this request; discarded"
         }
     }
 }

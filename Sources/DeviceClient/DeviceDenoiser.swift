@@ -40,13 +40,19 @@ public struct DeviceDenoiser: Sendable {
             latents = scale(noise, scheduler.initNoiseSigma)
         case .handOff(let handOff):
             generator = try TorchGenerator(encoded: handOff.generatorState)
+            let shared = try SchedulerState(encoded: Data(handOff.schedulerState))
+            // The opaque state must agree with what the response claims (validated against the
+            // request): a server cannot hand over a trajectory at another step than k.
+            guard shared.stepIndex == handOff.completedSteps else {
+                throw ResponseError(field: ResponseCodec.schedulerStateKey,
+                                    "scheduler state is at model call \(shared.stepIndex), the response claims k = \(handOff.completedSteps)")
+            }
             latents = Tensor(shape: handOff.latent.shape, scalars: handOff.latent.scalars)
             if let own = settings.deviceSampler {
                 scheduler = try handedOver(to: own, after: handOff, serverKind: serverKind, steps: settings.steps)
                 guidanceScale = own.guidanceScale
             } else {
                 scheduler = try serverKind.makeScheduler(config: models.schedulerConfig, steps: settings.steps)
-                let shared = try SchedulerState(encoded: Data(handOff.schedulerState))
                 let history = handOff.perCandidateState.mapValues { Tensor(shape: $0.shape, scalars: $0.scalars) }
                 try scheduler.restore(SchedulerState(kind: shared.kind, steps: shared.steps, stepIndex: shared.stepIndex,
                                                      counters: shared.counters, tensors: history))

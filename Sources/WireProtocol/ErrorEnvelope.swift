@@ -5,7 +5,7 @@ import Foundation
 public struct ErrorEnvelope: Codable, Sendable, Equatable {
     public struct Detail: Codable, Sendable, Equatable {
         /// `invalid`, `limitExceeded`, `unsupportedVersion`, `unauthorized`, `overloaded`,
-        /// `payloadTooLarge`, `notFound`, `cancelled` or `internal`.
+        /// `payloadTooLarge`, `notFound`, `cancelled`, `timeout` or `internal`.
         public var kind: String
         public var field: String?
         public var message: String

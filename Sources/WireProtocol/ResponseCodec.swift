@@ -73,6 +73,10 @@ public enum ResponseCodec {
             }
         }
 
+        for name in reader.entries.keys where name != latentsKey && name != schedulerStateKey && name != generatorStateKey
+            && !name.hasPrefix(perCandidatePrefix) {
+            throw ResponseError(field: name, "unexpected tensor (not part of protocol version 1)")
+        }
         let version = try integer(versionKey)
         let accounting: ServerAccounting
         do {

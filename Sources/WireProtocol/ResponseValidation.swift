@@ -1,4 +1,17 @@
 extension GenerationResponse {
+    /// Most per-candidate scheduler tensors a response may carry (PNDM, the largest, keeps four
+    /// past ε and one stored sample).
+    public static let maxPerCandidateTensors = 8
+
+    /// The largest body a valid response to `request` can have: the latents, at most
+    /// `maxPerCandidateTensors` latent-sized state tensors, and a mebibyte for the header, the
+    /// shared states and the accounting. The client stops reading past it, so a hostile server
+    /// cannot make the device buffer an unbounded body.
+    public static func maximumEncodedBytes(for request: GenerationRequest) -> Int {
+        let latentBytes = request.candidates.count * latentChannels * (request.height / 8) * (request.width / 8) * MemoryLayout<Float>.size
+        return (1 + maxPerCandidateTensors) * latentBytes + (1 << 20)
+    }
+
     /// Checks that this response answers `request`: same protocol version, one latent per
     /// candidate with the latent shape of the requested size, only finite values, continuation
     /// state present for the requested scheduler and switch point. The client calls this before
@@ -23,10 +36,14 @@ extension GenerationResponse {
         guard c.totalSteps == request.steps else {
             throw ResponseError(field: ResponseCodec.totalStepsKey, "state is for \(c.totalSteps) total steps, request asked for \(request.steps)")
         }
+        guard c.perCandidate.count <= Self.maxPerCandidateTensors else {
+            throw ResponseError(field: ResponseCodec.perCandidatePrefix + "*", "\(c.perCandidate.count) per-candidate state tensors, at most \(Self.maxPerCandidateTensors) allowed")
+        }
         for (name, tensor) in c.perCandidate {
             let field = ResponseCodec.perCandidatePrefix + name
-            guard tensor.shape.first == n else {
-                throw ResponseError(field: field, "leading dimension of shape \(tensor.shape) must be the candidate count \(n)")
+            // Every scheduler's history is latent-shaped: one x̂₀ or ε per candidate.
+            guard tensor.shape == expected else {
+                throw ResponseError(field: field, "shape \(tensor.shape), expected the latents' shape \(expected)")
             }
             try Self.checkFinite(tensor, field: field)
         }

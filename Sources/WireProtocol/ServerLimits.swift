@@ -23,7 +23,7 @@ public struct ServerLimits: Codable, Sendable, Equatable {
 public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The class of failure; each maps to one HTTP status (see api/openapi.yaml).
     public enum Kind: String, Codable, Sendable {
-        case invalid, limitExceeded, unsupportedVersion, unauthorized, overloaded, payloadTooLarge, notFound, cancelled, `internal`
+        case invalid, limitExceeded, unsupportedVersion, unauthorized, overloaded, payloadTooLarge, notFound, cancelled, timeout, `internal`
     }
     public var kind: Kind
     public var field: String

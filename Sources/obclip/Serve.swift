@@ -41,6 +41,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes = ServerLimits().maxBodyBytes
 
+    @Option(help: "Seconds a graceful shutdown (SIGTERM/SIGINT) keeps finishing admitted requests while answering new ones and /readyz with 503; what is left then gets 503.")
+    var drainSeconds = 30.0
+
+    @Option(help: "Seconds a connection may go without delivering a complete header block or body chunk before it is closed.")
+    var idleTimeout = 30.0
+
+    @Option(help: "Seconds within which a request body must arrive in full (else 408).")
+    var bodyTimeout = 30.0
+
+    @Option(help: "Seconds a response may wait on a client that does not read it before the connection is closed.")
+    var writeTimeout = 30.0
+
+    @Option(help: "Most estimated activation memory of one forward pass, in MiB (default: 3/4 of the memory available at start). Larger requests get 422 naming this limit.")
+    var maxRequestMemory: Int?
+
     @Option(help: "Arithmetic of the text encoder and UNet: fp32, f16 (weights stored as halves, f32 math) or bf16 (bf16 weights and activations, AVX512-BF16 dot products).")
     var precision = Precision.fp32
 
@@ -55,7 +70,11 @@ struct Serve: AsyncParsableCommand {
         do { access = try AccessPolicy.load(tokenFile: tokens) } catch { throw ValidationError("\(error)") }
         let limits = ServerLimits(maxCandidates: maxCandidates, maxSteps: maxSteps, maxSwitchStep: maxSwitchStep,
                                   maxSide: maxSide, maxBodyBytes: maxBodyBytes)
-        let settings = CloudServerSettings(host: host, port: port, limits: limits, queueCapacity: max(1, queue))
+        if let tokens, let warning = AccessPolicy.permissionWarning(tokenFile: tokens) { logger.warning("\(warning)") }
+        let settings = CloudServerSettings(host: host, port: port, limits: limits, queueCapacity: max(1, queue),
+                                           drainTimeout: .seconds(drainSeconds), idleTimeout: .seconds(idleTimeout),
+                                           bodyReadTimeout: .seconds(bodyTimeout), writeTimeout: .seconds(writeTimeout),
+                                           maxRequestMemoryBytes: maxRequestMemory.map { $0 << 20 })
         // Refuse an unsafe bind before spending time on loading models.
         do { try access.checkBindable(host: host) } catch { throw ValidationError("\(error)") }
         logger.info("loading models", metadata: ["directory": "\(model)", "precision": "\(precision.rawValue)"])
@@ -67,7 +86,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let server = try await RunningCloudServer.start(service, handleSignals: true)
-        FileHandle.standardError.write(Data("obclip serve: listening on http://\(host):\(server.port) (Ctrl-C stops gracefully)\n".utf8))
+        FileHandle.standardError.write(Data("obclip serve: listening on http://\(host):\(server.port) (SIGTERM or Ctrl-C drains, then stops)\n".utf8))
         try await server.waitUntilStopped()
     }
 }

@@ -38,6 +38,16 @@ final class UNetConfigurationTests: XCTestCase {
         }
     }
 
+    /// Regression (found by `scripts/fuzz.sh ModelConfig`): `norm_num_groups: 0` trapped with a
+    /// division by zero in validation instead of being refused by name.
+    func testZeroNormGroupsAreRejectedNotDividedBy() throws {
+        XCTAssertThrowsError(try decode(#"{"norm_num_groups": 0}"#).validate()) { XCTAssertTrue("\($0)".contains("norm_num_groups"), "\($0)") }
+        let vae = try JSONDecoder().decode(AutoencoderKLConfiguration.self, from: Data(#"""
+            {"block_out_channels": [8, 16], "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D"], "layers_per_block": 1, "norm_num_groups": 0}
+            """#.utf8))
+        XCTAssertThrowsError(try vae.validate()) { XCTAssertTrue("\($0)".contains("norm_num_groups"), "\($0)") }
+    }
+
     func testPresetsDescribeTheDistilledArchitectures() throws {
         for name in UNetConfiguration.presetNames {
             let preset = try XCTUnwrap(UNetConfiguration.preset(named: name), name)

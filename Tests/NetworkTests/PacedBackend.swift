@@ -25,6 +25,9 @@ final class PacedBackend: GenerationBackend, @unchecked Sendable {
 
     func tokenCount(of prompt: String) -> Int { tokenizer.tokens(prompt).count + 2 }
 
+    /// One mebibyte per candidate, so memory limits can be exercised in round numbers.
+    func estimatedMemoryBytes(for request: GenerationRequest) -> Int { request.candidates.count << 20 }
+
     func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {
         lock.withLock { batchesSeen.append(batch) }
         let first = batch[0]

@@ -226,6 +226,7 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         }
         if let m = midBlockType, m != "UNetMidBlock2DCrossAttn" { throw fail("unsupported mid_block_type \(m)") }
         if let r = reverseTransformerLayersPerBlock, r.count != n { throw fail("reverse_transformer_layers_per_block must have \(n) entries") }
+        guard normNumGroups >= 1 else { throw fail("norm_num_groups must be ≥ 1, got \(normNumGroups)") }
         for c in blockOutChannels where c <= 0 || c % normNumGroups != 0 {
             throw fail("block_out_channels \(c) is not a positive multiple of norm_num_groups \(normNumGroups)")
         }

@@ -76,6 +76,7 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
             throw fail("up_block_types must have \(blockOutChannels.count) entries")
         }
         for t in upBlockTypes where t != "UpDecoderBlock2D" { throw fail("unsupported up block type \(t)") }
+        guard normNumGroups >= 1 else { throw fail("norm_num_groups must be ≥ 1, got \(normNumGroups)") }
         for ch in blockOutChannels where ch <= 0 || ch % normNumGroups != 0 {
             throw fail("block_out_channels \(ch) is not a positive multiple of norm_num_groups \(normNumGroups)")
         }

@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain TCP connection to a loopback port, for clients no HTTP library would be: ones that
+/// stop mid-body, drip their header, or never read the answer.
+final class RawConnection {
+    private let socketFD: Int32
+
+    /// Connects to 127.0.0.1:`port`, with `receiveTimeout` on reads. `receiveBuffer` shrinks
+    /// the socket's receive buffer (a slow reader's window).
+    init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int? = nil) throws {
+        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw HarnessError("socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - receiveTimeout.rounded(.down)) * 1e6))
+        setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(socketFD)
+            throw HarnessError("connect to 127.0.0.1:\(port): errno \(errno)")
+        }
+    }
+
+    deinit { close(socketFD) }
+
+    /// Sends all of `data`; false once the peer has closed.
+    @discardableResult
+    func send(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let sent = Glibc.send(socketFD, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                guard sent > 0 else { return false }
+                offset += sent
+            }
+            return true
+        }
+    }
+
+    /// Sends `data` one byte every `pause` seconds for at most `seconds`; true when the peer
+    /// closed the connection meanwhile.
+    func drip(_ data: Data, pause: Double, for seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        for byte in data where Date() < deadline {
+            guard send(Data([byte])) else { return true }
+            Thread.sleep(forTimeInterval: pause)
+        }
+        return false
+    }
+
+    /// Reads what has arrived (up to `limit` bytes): empty at end of stream, nil on time-out or error.
+    func receive(limit: Int = 65536) -> Data? {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let count = recv(socketFD, &buffer, limit, 0)
+        if count < 0 { return nil }
+        return Data(buffer[0..<count])
+    }
+
+    /// Reads until the peer closes (true) or a read times out (false); drops the bytes.
+    func readsToEnd() -> Bool {
+        while let chunk = receive() {
+            if chunk.isEmpty { return true }
+        }
+        return errno == ECONNRESET
+    }
+
+    /// The HTTP head of a POST to /v1/generate announcing `length` body bytes.
+    static func postHead(length: Int) -> Data {
+        Data("POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n".utf8)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+import WireProtocol
+@testable import CloudServer
+@testable import DeviceClient
+
+/// Security and resource rules of the service, in process over loopback HTTP.
+final class ServerHardeningTests: XCTestCase {
+    func request(seed: UInt64 = 1, candidates: Int = 3, side: Int = 64) -> GenerationRequest {
+        GenerationRequest(candidates: (0..<candidates).map { "a photo of person \($0)" }, seed: seed, steps: 4, switchStep: 2,
+                          scheduler: "ddim", width: side, height: side)
+    }
+
+    func testTokenFileReadableByOthersIsWarnedAbout() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        FileManager.default.createFile(atPath: file, contents: Data("secret-token\n".utf8), attributes: [.posixPermissions: 0o644])
+        let warning = try XCTUnwrap(AccessPolicy.permissionWarning(tokenFile: file))
+        XCTAssertTrue(warning.contains("chmod 600"), warning)
+        XCTAssertTrue(warning.contains("644"), warning)
+        XCTAssertFalse(warning.contains("secret-token"), "the warning must not quote the token")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        XCTAssertNil(AccessPolicy.permissionWarning(tokenFile: file))
+        XCTAssertEqual(try AccessPolicy.load(tokenFile: file).tokens, ["secret-token"])
+    }
+
+    func testRequestIDIsReturnedAndLoggedWithoutTheToken() async throws {
+        let server = try await LoopbackServer.start(backend: try PacedBackend(), tokens: ["tok-ABCDEF"])
+        let answer = try await server.post(try request().encodedJSON(), token: "tok-ABCDEF")
+        let refused = try await server.post(try request().encodedJSON(), token: "tok-wrong")
+        try await server.shutdown()
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(refused.status, 401)
+        let id = try XCTUnwrap(answer.headers.value(forHTTPHeaderField: CloudService.requestIDHeader))
+        let refusedID = try XCTUnwrap(refused.headers.value(forHTTPHeaderField: CloudService.requestIDHeader))
+        XCTAssertNotEqual(id, refusedID)
+        // The connection is closed after a generation answer; the header tells clients and proxies not to reuse it.
+        XCTAssertEqual(answer.headers.value(forHTTPHeaderField: "Connection"), "close")
+        let logs = server.logs.text
+        XCTAssertTrue(logs.split(separator: "\n").contains { $0.contains("generation served") && $0.contains("hb.request.id=\(id)") }, logs)
+        XCTAssertTrue(logs.split(separator: "\n").contains { $0.contains("request refused") && $0.contains("hb.request.id=\(refusedID)") }, logs)
+        for secret in ["tok-ABCDEF", "tok-wrong", "person"] { XCTAssertFalse(logs.contains(secret), "logs contain '\(secret)'") }
+    }
+
+    func testMemoryLimitRefusesLargeRequestsAndBoundsBatches() async throws {
+        // PacedBackend estimates 1 MiB per candidate.
+        let backend = try PacedBackend(stepDelay: .milliseconds(100))
+        let server = try await LoopbackServer.start(backend: backend, settings: CloudServerSettings(queueCapacity: 4, maxRequestMemoryBytes: 5 << 20))
+        let refused = try await server.post(try request(candidates: 6).encodedJSON())
+        XCTAssertEqual(refused.status, 422)
+        XCTAssertEqual(refused.body.errorDetail?.field, "memory")
+        XCTAssertTrue(refused.body.errorDetail?.message.contains("limit of 5 MiB") ?? false, String(decoding: refused.body, as: UTF8.self))
+        // Two compatible 3-candidate requests wait together but would need 6 MiB as one batch.
+        let client = CloudClient(server: server.url)
+        async let busy = client.generate(request(seed: 9))
+        try await Task.sleep(for: .milliseconds(50))
+        async let a = client.generate(request(seed: 2))
+        async let b = client.generate(request(seed: 2))
+        let results = try await [busy, a, b]
+        try await server.shutdown()
+        XCTAssertEqual(results.map(\.response.accounting.batchedRequests), [1, 1, 1])
+        XCTAssertEqual(backend.batches.count, 3)
+    }
+
+    func testDrainRefusesNewWorkAndAnswersTheRestAtTheDeadline() async throws {
+        let backend = try PacedBackend(stepDelay: .milliseconds(200))
+        let server = try await LoopbackServer.start(backend: backend, settings: CloudServerSettings(queueCapacity: 4, drainTimeout: .milliseconds(300)))
+        let client = CloudClient(server: server.url, retry: RetryPolicy(maxAttempts: 1))
+        // The first finishes in time (2 × 200 ms from now); the one queued behind it does not.
+        let first = Task { try await client.generate(request(seed: 1, candidates: 1)) }
+        try await Task.sleep(for: .milliseconds(150))
+        let second = Task { try await client.generate(request(seed: 2, candidates: 1)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let stopping = Task { try await server.shutdown() }
+        try await Task.sleep(for: .milliseconds(50))
+        let ready = try await server.get("readyz")
+        let fresh = try await server.post(try request(seed: 3).encodedJSON())
+        XCTAssertEqual(ready.status, 503)
+        XCTAssertEqual(fresh.status, 503)
+        XCTAssertEqual(fresh.headers.value(forHTTPHeaderField: "Retry-After"), "2")
+        XCTAssertEqual(fresh.body.errorDetail?.field, "server")
+        let metrics = try await server.get("metrics")
+        XCTAssertTrue(metrics.text.contains("obclip_draining 1"), metrics.text)
+        let started = ContinuousClock.now
+        try await stopping.value
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2), "shutdown waited past its drain deadline")
+        let finished = try await first.value
+        XCTAssertEqual(finished.response.candidateCount, 1)
+        do {
+            _ = try await second.value
+            XCTFail("a request still queued at the drain deadline was answered 200")
+        } catch CloudClientError.refused(let status, let error) {
+            XCTAssertEqual(status, 503)
+            XCTAssertEqual(error?.field, "server")
+        }
+    }
+}
