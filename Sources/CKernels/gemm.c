@@ -74,14 +74,18 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
 // MARK: Micro-kernels
 
 /// Writes an accumulated tile (row-major MR×NR in `tile`) into the valid corner of C.
+///
+/// The sums are formed in the order of the vector kernels' full-tile stores, (acc + bias) +
+/// addend with +0 for a missing bias: which rows fall in an edge tile depends on the row's
+/// position in the batch, so any other order would make a batched image's last bits differ
+/// from its run alone.
 static void store_tile(const float *tile, float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
                        const float *bias) {
     for (int i = 0; i < mr; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int j = 0; j < nr; j++) {
-            float v = tile[i * OBC_NR + j];
+            float v = tile[i * OBC_NR + j] + (bias ? bias[j] : 0.0f);
             if (c_in) v += c_in[(size_t)i * ldc_in + j];
-            if (bias) v += bias[j];
             ci[j] = v;
         }
     }
