@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackFleet
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,9 +71,9 @@ final class ServerProcess: @unchecked Sendable {
     /// The server's `/metrics` value of `series` (e.g. `obclip_queue_depth`).
     func metric(_ series: String) async throws -> Double {
         let (data, _) = try await LoopbackHTTP.get(url.appendingPathComponent("metrics"))
-        let text = String(decoding: data, as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(series + " ") }),
-              let value = Double(line.split(separator: " ").last!) else { throw HarnessError("no metric \(series)") }
+        guard let value = PrometheusText.value(of: series, in: String(decoding: data, as: UTF8.self)) else {
+            throw HarnessError("no metric \(series)")
+        }
         return value
     }
 
