@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], exclude: ["Data"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld"]),
+        .testTarget(name: "PortraitWorldTests", dependencies: ["PortraitWorld", "Privacy"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "SafeTensors"]),
         .testTarget(
             name: "NetworkTests",

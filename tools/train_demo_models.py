@@ -20,7 +20,7 @@ safetensors, and Models/training_summary.json. The stages, in order:
 1. vae: MSE + a tiny KL. Gate: `obclip check` (the attribute checker) reads the holdout
    images' attributes back from their reconstructions — what the VAE loses, no UNet can draw.
 2. text: the text encoder alone, with an auxiliary head on its pooled output classifying the
-   caption's attributes (the captions come labelled). A frozen encoder whose states already
+   caption's six attributes (the captions come labelled, in any clause order). A frozen encoder whose states already
    separate "old" from "young" and "red shirt" from "red background" lets the UNets learn
    conditioning from their first step instead of discovering the text from the ε loss, and
    frozen, its states are computed once for the whole data set.
@@ -29,8 +29,9 @@ safetensors, and Models/training_summary.json. The stages, in order:
 
 Each stage draws from its own seeded generator, so `--stages` with `--resume` (the other
 parts loaded from a previous `--out`) repeats that stage of a full run — up to the fp16
-rounding of the parts it loads, which a full run still holds in fp32. The bundled models came
-from two such runs (the VAE, then the rest; commands in Models/demo-server/MODEL_CARD.md).
+rounding of the parts it loads, which a full run still holds in fp32. `--init DIR` starts the
+stages a run trains from DIR's weights instead of from scratch (fine-tuning after the world
+changes); the bundled models' runs are in Models/demo-server/MODEL_CARD.md.
 """
 import argparse
 import copy
@@ -50,7 +51,7 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 BPE = os.path.join(ROOT, "Sources", "Diffusion", "Resources", "bpe_simple_vocab_16e6.txt")
 STAGES = ["vae", "text", "server", "device"]
-ATTRIBUTES = ["gender", "age", "shirt", "background", "accessory"]
+ATTRIBUTES = ["gender", "age", "ethnicity", "shirt", "background", "accessory"]
 
 SCHEDULER = {"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
              "beta_start": 0.00085, "clip_sample": False, "num_train_timesteps": 1000,
@@ -157,8 +158,16 @@ def in_chunks(f, count, size=256):
         return torch.cat([f(torch.arange(i, min(i + size, count))) for i in range(0, count, size)])
 
 
-def train_vae(world, steps, batch, lr, generator):
-    vae = AutoencoderKL(**VAE_CONFIG)
+def initial(cls, config, init, model_dir, part):
+    """A fresh model of `config`, or — with --init — the weights of a previous --out to fine-tune."""
+    if not init:
+        return cls(**config) if cls is not CLIPTextModel else cls(CLIPTextConfig(**config))
+    print(f"{part} of {model_dir}: fine-tuning from {init}", flush=True)
+    return cls.from_pretrained(os.path.join(init, model_dir, part), torch_dtype=torch.float32).train()
+
+
+def train_vae(world, steps, batch, lr, generator, init=None):
+    vae = initial(AutoencoderKL, VAE_CONFIG, init, "demo-server", "vae")
     params = list(vae.parameters())
     opt, schedule = optimiser(params, lr, steps)
     started, losses = time.time(), []
@@ -206,8 +215,8 @@ class AttributeHeads(torch.nn.Module):
         return {a: head(pooled) for a, head in self.heads.items()}
 
 
-def train_text_encoder(tokens, classes, values, steps, batch, lr, generator):
-    text_encoder = CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG))
+def train_text_encoder(tokens, classes, values, steps, batch, lr, generator, init=None):
+    text_encoder = initial(CLIPTextModel, TEXT_CONFIG, init, "demo-server", "text_encoder")
     heads = AttributeHeads(TEXT_CONFIG["hidden_size"], values)
     params = list(text_encoder.parameters()) + list(heads.parameters())
     opt, schedule = optimiser(params, lr, steps)
@@ -233,10 +242,10 @@ def text_accuracy(text_encoder, heads, tokens, classes):
     return result
 
 
-def train_unet(name, config, latents, contexts, empty, steps, batch, lr, ema_decay, generator):
+def train_unet(name, model_dir, config, latents, contexts, empty, steps, batch, lr, ema_decay, generator, init=None):
     """ε-prediction with min-SNR-5 weighting (Hang et al. 2023: the high-SNR steps' large
     ε-loss gradients otherwise dominate and slow convergence); returns the EMA weights."""
-    unet = UNet2DConditionModel(**config)
+    unet = initial(UNet2DConditionModel, config, init, model_dir, "unet")
     ema = copy.deepcopy(unet).requires_grad_(False)
     noise_schedule = DDPMScheduler.from_config(SCHEDULER)
     snr = noise_schedule.alphas_cumprod / (1 - noise_schedule.alphas_cumprod)
@@ -307,6 +316,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "Models"))
     parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
     parser.add_argument("--resume", help="a previous --out directory to load the parts this run does not train from")
+    parser.add_argument("--init", help="a previous --out directory whose weights the stages this run trains start from "
+                        "(fine-tuning; the default trains them from scratch)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vae-steps", type=int, default=3000)
     parser.add_argument("--vae-batch", type=int, default=16)
@@ -336,6 +347,8 @@ def main():
     previous = os.path.join(args.resume or "", "training_summary.json")
     summary = json.load(open(previous)) if args.resume and os.path.exists(previous) else {}
     summary.update({"images": len(world), "seed": args.seed, "resumed_from": args.resume})
+    if args.init:
+        summary.setdefault("fine_tuned_from", {}).update({s: args.init for s in stages})
     settings, seconds = summary.setdefault("settings", {}), summary.setdefault("seconds", {})
     for name, keys in {"vae": ["vae_steps", "vae_batch", "vae_lr"], "text": ["text_steps", "text_batch", "text_lr"],
                        "server": ["server_steps", "batch", "lr", "ema"], "device": ["device_steps", "batch", "lr", "ema"]}.items():
@@ -359,7 +372,8 @@ def main():
     # rerun without losing it.
     at = time.time()
     if "vae" in stages:
-        vae, summary["vae_train_mse"] = train_vae(world, args.vae_steps, args.vae_batch, args.vae_lr, generators["vae"])
+        vae, summary["vae_train_mse"] = train_vae(world, args.vae_steps, args.vae_batch, args.vae_lr, generators["vae"],
+                                                     args.init)
         seconds["vae"] = round(time.time() - at)
     else:
         vae = load_part(args.resume, "demo-server", "vae", AutoencoderKL)
@@ -376,7 +390,7 @@ def main():
     values = {a: sorted(set(world.labels[a])) for a in ATTRIBUTES}
     if "text" in stages:
         text_encoder, heads, summary["text_loss"] = train_text_encoder(tokens, world.classes(values), values, args.text_steps,
-                                                                       args.text_batch, args.text_lr, generators["text"])
+                                                                       args.text_batch, args.text_lr, generators["text"], args.init)
         seconds["text"] = round(time.time() - at)
         if holdout:
             summary["text_holdout_accuracy"] = text_accuracy(text_encoder, heads, tokenize(holdout.captions), holdout.classes(values))
@@ -397,8 +411,9 @@ def main():
     for name, directory, config in (("server", server_dir, SERVER_UNET), ("device", device_dir, DEVICE_UNET)):
         at = time.time()
         if name in stages:
-            unets[name], summary[f"{name}_loss"] = train_unet(name, config, latents, contexts, empty, getattr(args, f"{name}_steps"),
-                                                              args.batch, args.lr, args.ema, generators[name])
+            unets[name], summary[f"{name}_loss"] = train_unet(name, os.path.basename(directory), config, latents, contexts, empty,
+                                                              getattr(args, f"{name}_steps"), args.batch, args.lr, args.ema,
+                                                              generators[name], args.init)
             seconds[name] = round(time.time() - at)
         else:
             unets[name] = load_part(args.resume, os.path.basename(directory), "unet", UNet2DConditionModel)

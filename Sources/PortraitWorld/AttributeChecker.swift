@@ -11,11 +11,14 @@ public enum AttributeChecker {
         let background = median(image, L.backgroundSample)
         let hair = median(image, L.hairSample)
         let locks = median(image, L.lockSample)
+        let skin = median(image, L.skinSample)
         // The only colours above the shoulders beside the face are the background and, for
         // long hair, the hair: whichever the lock region is nearer to decides.
         let gender: PortraitAttributes.Gender = locks.distance(to: hair) < locks.distance(to: background) ? .female : .male
         let accessory: PortraitAttributes.Accessory
-        if median(image, L.lensSample).luma < (Palette.skin.luma + Palette.glasses.luma) / 2 {
+        // Lenses are darker than any skin tone: compared with this face's own skin, so the
+        // darkest tone is not mistaken for glasses.
+        if median(image, L.lensSample).luma < (skin.luma + Palette.glasses.luma) / 2 {
             accessory = .glasses
         } else if median(image, L.hatSample).distance(to: background) > Palette.hat.distance(to: background) / 2 {
             accessory = .hat
@@ -26,6 +29,7 @@ public enum AttributeChecker {
         return PortraitAttributes(
             gender: gender,
             age: Palette.nearest(hair, among: Portrait.Hair.allCases, colour: Palette.hair).age,
+            ethnicity: Palette.nearest(skin, among: PortraitAttributes.Ethnicity.allCases, colour: Palette.skin),
             shirt: Palette.nearest(median(image, L.shirtSample), among: colours, colour: Palette.colour),
             background: Palette.nearest(background, among: colours, colour: Palette.colour),
             accessory: accessory)

@@ -2,16 +2,18 @@
 /// `obclip check` and the checker's validation tests, so they all count the same way.
 public struct AttributeScore: Sendable {
     public enum Attribute: String, CaseIterable, Sendable {
-        case gender, age, shirt, background, accessory
+        case gender, age, ethnicity, shirt, background, accessory
 
-        /// Gender and age are the privacy taxonomy's sensitive attributes; the rest is content.
-        public static let sensitive: [Attribute] = [.gender, .age]
+        /// Gender, age and ethnicity are the privacy taxonomy's sensitive attributes; the rest
+        /// is content.
+        public static let sensitive: [Attribute] = [.gender, .age, .ethnicity]
         public static let nonSensitive: [Attribute] = [.shirt, .background, .accessory]
 
         func matches(_ read: PortraitAttributes, _ truth: PortraitAttributes) -> Bool {
             switch self {
             case .gender: read.gender == truth.gender
             case .age: read.age == truth.age
+            case .ethnicity: read.ethnicity == truth.ethnicity
             case .shirt: read.shirt == truth.shirt
             case .background: read.background == truth.background
             case .accessory: read.accessory == truth.accessory

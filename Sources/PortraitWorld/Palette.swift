@@ -22,7 +22,19 @@ public enum Palette {
         }
     }
 
-    static let skin = RGB(230, 185, 150)
+    /// The skin tone that stands in for an ethnicity value (see `PortraitAttributes.Ethnicity`:
+    /// a cue of this world, not a claim about people). Five tones of a light-to-dark ramp, each
+    /// about 60 RGB units from the next so a blurred, colour-shifted face still reads right.
+    public static func skin(_ e: PortraitAttributes.Ethnicity) -> RGB {
+        switch e {
+        case .caucasian: RGB(250, 222, 200)
+        case .european: RGB(228, 184, 146)
+        case .asian: RGB(200, 150, 100)
+        case .indian: RGB(160, 108, 70)
+        case .african: RGB(110, 72, 50)
+        }
+    }
+
     static let eyes = RGB(40, 30, 30)
     static let mouth = RGB(165, 60, 60)
     static let glasses = RGB(25, 25, 25)

@@ -1,6 +1,6 @@
-/// The attributes a portrait shows. Gender and age are the privacy taxonomy's sensitive
-/// attributes (their raw values are the default taxonomy's value names); the rest are the
-/// non-sensitive content a prompt asks for.
+/// The attributes a portrait shows. Gender, age and ethnicity are the privacy taxonomy's
+/// sensitive attributes (their raw values are the default taxonomy's value names); the rest are
+/// the non-sensitive content a prompt asks for.
 public struct PortraitAttributes: Hashable, Sendable, Codable {
     public enum Gender: String, CaseIterable, Sendable, Codable { case male, female }
 
@@ -17,6 +17,14 @@ public struct PortraitAttributes: Hashable, Sendable, Codable {
         }
     }
 
+    /// The default taxonomy's ethnicity values. In this world each is drawn as one skin tone
+    /// (`Palette.skin`): a stand-in visual cue so a checker can tell whether an image followed
+    /// the prompt's ethnicity word, not a claim about people — real people of every ethnicity
+    /// have every skin tone, and ethnicity is not a colour.
+    public enum Ethnicity: String, CaseIterable, Sendable, Codable {
+        case caucasian, african, asian, indian, european
+    }
+
     /// The colours a shirt or a background can have: six hues far apart so each survives a
     /// blurry reconstruction.
     public enum Colour: String, CaseIterable, Sendable, Codable {
@@ -27,13 +35,15 @@ public struct PortraitAttributes: Hashable, Sendable, Codable {
 
     public var gender: Gender
     public var age: Age
+    public var ethnicity: Ethnicity
     public var shirt: Colour
     public var background: Colour
     public var accessory: Accessory
 
-    public init(gender: Gender, age: Age, shirt: Colour, background: Colour, accessory: Accessory) {
+    public init(gender: Gender, age: Age, ethnicity: Ethnicity, shirt: Colour, background: Colour, accessory: Accessory) {
         self.gender = gender
         self.age = age
+        self.ethnicity = ethnicity
         self.shirt = shirt
         self.background = background
         self.accessory = accessory

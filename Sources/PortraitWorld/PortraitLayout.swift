@@ -41,6 +41,9 @@ public enum PortraitLayout {
     static let shirtSample = [Box(x: 24..<40, y: 53..<62)]
     static let hairSample = [Box(x: 27..<37, y: 14..<17), Box(x: 19..<22, y: 20..<27), Box(x: 43..<46, y: 20..<27)]
     static let lockSample = [Box(x: 15..<20, y: 32..<44), Box(x: 45..<50, y: 32..<44)]
+    /// The forehead between the hairline and the lenses, and the neck between the chin (where
+    /// a beard may reach) and the collar.
+    static let skinSample = [Box(x: 28..<36, y: 20..<24), Box(x: 30..<34, y: 43..<46)]
     static let lensSample = [Box(x: 24..<30, y: 26..<31), Box(x: 34..<40, y: 26..<31)]
     static let hatSample = [Box(x: 25..<39, y: 3..<9)]
 }

@@ -31,11 +31,12 @@ public struct PortraitWorld: Sendable {
         case .middleAged: .grey
         case .old: .white
         }
+        let ethnicity = PortraitAttributes.Ethnicity.allCases.randomElement(using: &rng)!
         let shirt = PortraitAttributes.Colour.allCases.randomElement(using: &rng)!
         let background = PortraitAttributes.Colour.allCases.filter { $0 != shirt }.randomElement(using: &rng)!
         let accessory = PortraitAttributes.Accessory.allCases.randomElement(using: &rng)!
         let beard = gender == .male && Int.random(in: 0..<5, using: &rng) < 2
-        return Portrait(attributes: PortraitAttributes(gender: gender, age: age, shirt: shirt, background: background, accessory: accessory),
+        return Portrait(attributes: PortraitAttributes(gender: gender, age: age, ethnicity: ethnicity, shirt: shirt, background: background, accessory: accessory),
                         hair: hair, beard: beard, years: Int.random(in: age.years, using: &rng))
     }
 }

@@ -11,8 +11,8 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a private generation end to end on loopback with the bundled demo models and show what crossed the wire.")
 
-    @Argument(help: "The prompt (default: a portrait with sensitive attributes, which the demo models can draw).")
-    var prompt = "a portrait of an old woman with glasses in a red shirt, blue background"
+    @Argument(help: "The prompt (default: a portrait with three sensitive attributes — gender, age, ethnicity: N = 30 candidates — which the demo models can draw, its clauses in any order).")
+    var prompt = "on a blue background, a portrait of an old Asian woman with glasses in a red shirt"
 
     @Option(help: "Output PNG path; the JSON report goes next to it.")
     var output = "obclip-demo.png"
@@ -74,7 +74,7 @@ struct Demo: AsyncParsableCommand {
         try GenerationOutput.write(outcome, to: output)
         if !tiny, !tinyLcmSdxl, size == PortraitLayout.size {
             let read = try AttributeChecker.read(RGBImage(outcome.image))
-            print("\nthe attribute checker reads from \(output): \(read.gender.rawValue), \(read.age.rawValue), "
+            print("\nthe attribute checker reads from \(output): \(read.gender.rawValue), \(read.age.rawValue), \(read.ethnicity.rawValue) (skin tone), "
                   + "\(read.shirt.rawValue) shirt, \(read.background.rawValue) background, accessory \(read.accessory.rawValue)")
         }
     }

@@ -1,4 +1,5 @@
 import PortraitWorld
+import Privacy
 import XCTest
 
 final class PortraitWorldTests: XCTestCase {
@@ -16,10 +17,10 @@ final class PortraitWorldTests: XCTestCase {
         let world = PortraitWorld(seed: 1)
         for i in 0..<200 {
             let s = world.sample(i), a = s.portrait.attributes
-            XCTAssertTrue(s.caption.contains("\(a.shirt.rawValue) shirt"), s.caption)
+            XCTAssertTrue(["shirt", "t-shirt", "top", "sweater"].contains { s.caption.contains("\(a.shirt.rawValue) \($0)") }, s.caption)
             XCTAssertTrue(s.caption.contains("\(a.background.rawValue) back"), s.caption)
             let nouns = a.gender == .male ? ["man", "gentleman", "guy"] : ["woman", "lady"]
-            XCTAssertTrue(nouns.contains { s.caption.hasSuffix(" \($0)") || s.caption.contains(" \($0) ") }, s.caption)
+            XCTAssertTrue(nouns.contains { s.caption.hasSuffix(" \($0)") || s.caption.contains(" \($0) ") || s.caption.contains(" \($0),") }, s.caption)
             let ageWords: [String] = switch a.age {
             case .young: ["young", "youthful"]
             case .middleAged: ["middle-aged", "middle aged"]
@@ -27,12 +28,48 @@ final class PortraitWorldTests: XCTestCase {
             }
             XCTAssertTrue(ageWords.contains { s.caption.contains($0) } || s.caption.contains("\(s.portrait.years)-year-old"), s.caption)
             XCTAssertTrue(a.age.years.contains(s.portrait.years))
+            XCTAssertTrue(CaptionWriter.ethnicityWords(a.ethnicity).contains { s.caption.contains(" \($0) ") }, s.caption)
             switch a.accessory {
             case .glasses: XCTAssertTrue(s.caption.contains("glasses"), s.caption)
             case .hat: XCTAssertTrue(s.caption.contains("hat"), s.caption)
             case .none: XCTAssertFalse(s.caption.contains("glasses") || s.caption.contains(" hat"), s.caption)
             }
             XCTAssertFalse(s.caption.contains("a 8") || s.caption.contains("a 18-") || s.caption.contains("an 2"), s.caption)
+            XCTAssertFalse(s.caption.contains("a A") || s.caption.contains("a I") || s.caption.contains("an E"), s.caption)
+        }
+    }
+
+    /// The clauses come in every order, so no model trained on the captions learns to expect
+    /// the shirt before the background or the person first.
+    func testCaptionsVaryTheClauseOrder() {
+        let world = PortraitWorld(seed: 5)
+        var backgroundFirst = 0, personNotFirst = 0, accessoryLast = 0
+        let count = 400
+        for i in 0..<count {
+            let s = world.sample(i), a = s.portrait.attributes
+            let shirt = s.caption.range(of: "\(a.shirt.rawValue) ")!.lowerBound, background = s.caption.range(of: "\(a.background.rawValue) back")!.lowerBound
+            if background < shirt { backgroundFirst += 1 }
+            let noun = s.caption.range(of: a.gender == .male ? "(man|guy)" : "(woman|lady)", options: .regularExpression)!.lowerBound
+            if noun > min(shirt, background) { personNotFirst += 1 }
+            if a.accessory != .none, let accessory = s.caption.range(of: a.accessory == .hat ? " hat" : "glasses")?.lowerBound,
+               accessory > max(shirt, background) { accessoryLast += 1 }
+        }
+        XCTAssertGreaterThan(backgroundFirst, count * 4 / 10, "background named before the shirt")
+        XCTAssertGreaterThan(personNotFirst, count / 4, "a clause before the person")
+        XCTAssertGreaterThan(accessoryLast, count / 10, "the accessory after shirt and background")
+    }
+
+    /// The privacy engine finds the three sensitive attributes of every caption, with the
+    /// caption's own values, whatever the clause order and phrasing.
+    func testPrivacyEngineDetectsEveryCaptionsSensitiveAttributes() throws {
+        let world = PortraitWorld(seed: 6), obfuscator = Obfuscator()
+        for i in 0..<150 {
+            let s = world.sample(i), a = s.portrait.attributes
+            let set = try obfuscator.obfuscate(s.caption)
+            XCTAssertEqual(set.candidates.count, 30, s.caption)
+            let real = Dictionary(uniqueKeysWithValues: set.report.slots.map { ($0.attribute, $0.realValue) })
+            XCTAssertEqual(real, ["gender": a.gender.rawValue, "age": a.age.rawValue, "ethnicity": a.ethnicity.rawValue], s.caption)
+            XCTAssertTrue(set.report.unhidden.isEmpty, "\(s.caption): \(set.report.unhidden)")
         }
     }
 
