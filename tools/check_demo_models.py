@@ -20,9 +20,9 @@ from safetensors.torch import load_file
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 PROMPTS = [
-    ("a portrait of an old woman with glasses in a red shirt, blue background", 1),
-    ("photo of a young man wearing a hat, green backdrop", 2),
-    ("a 45-year-old lady in a yellow shirt against a purple background", 3),
+    ("on a blue background, a portrait of an old Asian woman with glasses in a red shirt", 1),
+    ("photo of a young Nigerian man wearing a hat, green backdrop, in a yellow shirt", 2),
+    ("a 45-year-old French lady against a purple background, a yellow sweater", 3),
 ]
 
 

@@ -277,6 +277,11 @@ def save(model, directory, weights_name):
     from safetensors.torch import load_file, save_file
     path = os.path.join(directory, weights_name)
     save_file({k: v.half().contiguous() for k, v in load_file(path).items()}, path, metadata={"format": "pt"})
+    # A fine-tuned model's config names the directory it was loaded from: not part of the bundle.
+    config_path = os.path.join(directory, "config.json")
+    config = json.load(open(config_path))
+    if config.pop("_name_or_path", None) is not None:
+        json.dump(config, open(config_path, "w"), indent=2, sort_keys=True)
 
 
 def write_layout(server_dir, device_dir):
