@@ -30,9 +30,13 @@ let package = Package(
         // Plain setting values the engine, the wire and the device share (no dependencies, so the
         // protocol need not import the engine to carry them).
         .target(name: "SharedSettings"),
+        // Debian's libpng (libpng-dev, installed by scripts/setup.sh) writes the PNGs; PNGWriter
+        // is the C frame its longjmp error handling needs.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "PNGWriter", dependencies: ["CPNG"]),
         .target(
             name: "Diffusion",
-            dependencies: ["TensorCore", "SafeTensors", "SharedSettings"],
+            dependencies: ["TensorCore", "SafeTensors", "SharedSettings", "PNGWriter"],
             resources: [.copy("Resources")]
         ),
         // The privacy engine re-reads every candidate (closure check) on each prompt; optimise it
@@ -94,7 +98,7 @@ let package = Package(
         .testTarget(name: "DeviceUITests", dependencies: ["PortraitWorld"]),
         .testTarget(
             name: "DiffusionTests",
-            dependencies: ["Diffusion", "TensorCore", "SafeTensors", "SharedSettings"],
+            dependencies: ["Diffusion", "TensorCore", "SafeTensors", "SharedSettings", "CPNG"],
             exclude: ["Fixtures"]
         ),
     ],
