@@ -9,7 +9,8 @@ import TensorCore
 /// with LCM's guidance embedding (`time_cond_proj_dim`) is never run with classifier-free
 /// guidance — it receives the embedded scale instead (diffusers' `do_classifier_free_guidance`). The initial
 /// latents are `randn([b, 4, h, w]) · init_noise_sigma` from a `TorchGenerator` seeded like
-/// `torch.Generator().manual_seed(seed)`, which the sampler then keeps drawing from.
+/// `torch.Generator().manual_seed(seed)`, which the sampler then keeps drawing from. The steps
+/// run on `DenoisingTrajectory.run`, the loop the server and the device use too.
 public struct Denoiser: Sendable {
     public let unet: UNet2DConditionModel
     /// Used for calls at index ≥ `switchStep`.
