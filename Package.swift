@@ -27,15 +27,22 @@ let package = Package(
         .target(name: "CKernels", cSettings: kernelFlags),
         .target(name: "TensorCore", dependencies: ["CKernels"]),
         .target(name: "SafeTensors"),
+        // Plain setting values the engine, the wire and the device share (no dependencies, so the
+        // protocol need not import the engine to carry them).
+        .target(name: "SharedSettings"),
+        // Debian's libpng (libpng-dev, installed by scripts/setup.sh) writes the PNGs; PNGWriter
+        // is the C frame its longjmp error handling needs.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "PNGWriter", dependencies: ["CPNG"]),
         .target(
             name: "Diffusion",
-            dependencies: ["TensorCore", "SafeTensors"],
+            dependencies: ["TensorCore", "SafeTensors", "SharedSettings", "PNGWriter"],
             resources: [.copy("Resources")]
         ),
         // The privacy engine re-reads every candidate (closure check) on each prompt; optimise it
         // even in debug builds so the client and the invariant tests stay fast.
         .target(name: "Privacy", resources: [.copy("Resources")], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "WireProtocol", dependencies: ["SafeTensors"]),
+        .target(name: "WireProtocol", dependencies: ["SafeTensors", "SharedSettings"]),
         // Rendering and checking walk every pixel; optimise even in debug builds so the world's
         // tests and `obclip world` stay fast.
         .target(name: "PortraitWorld", dependencies: ["TensorCore"], swiftSettings: [.unsafeFlags(["-O"])]),
@@ -91,7 +98,7 @@ let package = Package(
         .testTarget(name: "DeviceUITests", dependencies: ["PortraitWorld"]),
         .testTarget(
             name: "DiffusionTests",
-            dependencies: ["Diffusion", "TensorCore", "SafeTensors"],
+            dependencies: ["Diffusion", "TensorCore", "SafeTensors", "SharedSettings", "CPNG"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -9,13 +9,14 @@ if ! command -v swift >/dev/null 2>&1; then
     else echo "setup: Swift 6 toolchain not found (expected on PATH or in /opt/swift)" >&2; exit 1; fi
 fi
 
-# Debian packages the build and tools use. libopenblas is only the GEMM peer that
+# Debian packages the build and tools use. libpng-dev writes the PNGs (the CPNG system
+# library target). libopenblas is only the GEMM peer that
 # `obclip bench gemm` measures against (loaded at run time if present). nginx is the load
 # balancer of deploy/nginx, which the scale-out test and `obclip bench scale` run on loopback
 # with their own configuration (the package's default site is not used). chromium is the
 # headless browser the `obclip ui` tests drive (about 290 MB installed with its libraries;
 # the first install took about 2 minutes here, apt-get update included).
-packages=(pkg-config libopenblas0-pthread nginx chromium)
+packages=(pkg-config libpng-dev libopenblas0-pthread nginx chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -37,6 +37,7 @@ public struct ModelBackend: GenerationBackend {
 
     public func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {
         let first = batch[0]
+        let models = self.models
         let family = first.modelFamily ?? ModelFamily.sd1.rawValue
         guard family == models.family.rawValue else {
             throw RequestError(.invalid, field: "modelFamily", "this server runs the \(models.family.rawValue) family, the request is for '\(family)'")
@@ -44,72 +45,58 @@ public struct ModelBackend: GenerationBackend {
         let micro = try Self.microConditioning(first)
         let rows = batch.reduce(0) { $0 + $1.candidates.count }
         let kind = try SchedulerKind(name: first.scheduler)
-        // Under a count-only meter (`bench flops`) the backend tallies work without arithmetic.
-        let meter = FLOPMeter(countOnly: FLOPMeter.isCountOnly)
-        // LCM's guidance-embedded UNets take the scale as an embedding, never as CFG (diffusers).
-        let guided = first.guidanceScale > 1 && models.unet.configuration.timeCondProjDim == nil
-        let models = self.models
-
-        let textStarted = ContinuousClock.now
-        let context = try await offPool(meter) { () -> TextConditioning in
-            let cond = try models.promptEncoder.encode(batch.flatMap(\.candidates))
-            let both = guided
-                ? TextConditioning.concatenated([try models.promptEncoder.unconditional(negativePrompt: first.negativePrompt, count: rows, like: cond), cond])
-                : cond
-            return both.prepared(for: models.unet.configuration, micro: micro, guidanceScale: first.guidanceScale)
-        }
-        let textSeconds = (ContinuousClock.now - textStarted).seconds
-
-        let denoiseStarted = ContinuousClock.now
-        var generator = TorchGenerator(seed: first.seed)
         // One scheduler per row, all stepping with the same generator state: every candidate
         // sees the same noise (initial and, for stochastic samplers, per step), so its trajectory
         // is exactly the one it would have alone, whatever N and its position are.
-        var schedulers = try (0..<rows).map { _ in try kind.makeScheduler(config: models.schedulerConfig, steps: first.steps) }
+        let schedulers = try (0..<rows).map { _ in try kind.makeScheduler(config: models.schedulerConfig, steps: first.steps) }
         let calls = schedulers[0].timesteps.count
         guard first.switchStep <= calls else {
             throw RequestError(.invalid, field: "switchStep", "\(first.scheduler) with \(first.steps) steps makes \(calls) model calls, fewer than k = \(first.switchStep)")
         }
+        // Under a count-only meter (`bench flops`) the backend tallies work without arithmetic.
+        let meter = FLOPMeter(countOnly: FLOPMeter.isCountOnly)
+        let guided = models.unet.configuration.usesClassifierFreeGuidance(scale: first.guidanceScale)
         let unet = AcceleratedUNet(
-            unet: models.unet, schedule: AccelerationSchedule(first.acceleration),
+            unet: models.unet, schedule: first.acceleration,
             reuseGroups: BatchReuseGroup.candidateSets(tokenCounts: batch.map { $0.candidates.map(models.tokenizer.tokens).map(\.count) },
                                                        guided: guided))
-        let noise = generator.randn([1, GenerationResponse.latentChannels, first.height / 8, first.width / 8])
-        var latents = concatBatch(Array(repeating: scale(noise, schedulers[0].initNoiseSigma), count: rows))
-        for index in 0..<first.switchStep {
-            try Task.checkCancellation()
-            let stepStarted = ContinuousClock.now
-            let current = (schedulers, latents, generator)
-            (schedulers, latents, generator) = try await offPool(meter) {
-                var (schedulers, latents, generator) = current
-                let prediction = try guidedNoise(schedulers[0].scaleModelInput(latents, index: index), scale: guided ? first.guidanceScale : nil) {
-                    try unet($0, timestep: schedulers[0].timesteps[index], conditioning: context, call: index)
-                }
-                let start = generator
-                var next: [Tensor] = []
-                for row in 0..<rows {
-                    generator = start
-                    next.append(schedulers[row].step(modelOutput: prediction.slice(row, 1), sample: latents.slice(row, 1), generator: &generator))
-                }
-                latents = concatBatch(next)
-                return (schedulers, latents, generator)
+
+        let textStarted = ContinuousClock.now
+        let stage = try await offPool(meter) { _ in
+            let positive = try models.promptEncoder.encode(batch.flatMap(\.candidates))
+            return try DenoisingStage(model: unet, positive: positive, negative: {
+                try models.promptEncoder.unconditional(negativePrompt: first.negativePrompt, count: rows, like: positive)
+            }, micro: micro, guidanceScale: first.guidanceScale)
+        }
+        let textSeconds = (ContinuousClock.now - textStarted).seconds
+
+        let denoiseStarted = ContinuousClock.now
+        let trajectory = try await offPool(meter) { isCancelled in
+            var trajectory = DenoisingTrajectory.fresh(seed: first.seed, rowShape: [1, GenerationResponse.latentChannels, first.height / 8, first.width / 8],
+                                                       rowSchedulers: schedulers)
+            var stepStarted = ContinuousClock.now
+            try trajectory.run(calls: 0..<first.switchStep, stage: { _ in stage }) { _ in
+                observer.stepCompleted(seconds: (ContinuousClock.now - stepStarted).seconds, candidates: rows)
+                stepStarted = ContinuousClock.now
+                return !isCancelled()
             }
-            observer.stepCompleted(seconds: (ContinuousClock.now - stepStarted).seconds, candidates: rows)
+            return trajectory
         }
         let denoiseSeconds = (ContinuousClock.now - denoiseStarted).seconds
+        return try Self.responses(batch, trajectory: trajectory, sharedAttentionMaps: unet.sharedAttentionMaps, guided: guided,
+                                  executedMultiplyAdds: meter.multiplyAdds,
+                                  phaseSeconds: ["textEncoding": textSeconds, "denoising": denoiseSeconds])
+    }
 
-        let states = schedulers.map(\.state)
-        let shared = SchedulerState(kind: states[0].kind, steps: states[0].steps, stepIndex: states[0].stepIndex, counters: states[0].counters)
-        var history: [String: Tensor] = [:]
-        for name in states[0].tensors.keys {
-            let parts = states.compactMap { $0.tensors[name] }
-            guard parts.count == rows, parts.allSatisfy({ $0.shape.first == 1 }) else {
-                throw BackendError("scheduler history '\(name)' is not one row per candidate")
-            }
-            history[name] = concatBatch(parts)
-        }
-        var responses: [GenerationResponse] = []
+    /// Splits the batch's trajectory into one response per request: its rows of the latents and
+    /// of the scheduler history, the shared scheduler counters and generator state, and its
+    /// share (by rows) of the executed work.
+    private static func responses(_ batch: [GenerationRequest], trajectory: DenoisingTrajectory, sharedAttentionMaps: [Int],
+                                  guided: Bool, executedMultiplyAdds: Int, phaseSeconds: [String: Double]) throws -> [GenerationResponse] {
+        let (shared, history) = try trajectory.handOffState()
+        let rows = trajectory.latents.shape[0]
         let groupsPerRequest = guided ? 2 : 1
+        var responses: [GenerationResponse] = []
         var offset = 0
         for (number, request) in batch.enumerated() {
             let n = request.candidates.count
@@ -117,12 +104,12 @@ public struct ModelBackend: GenerationBackend {
             let continuation = ContinuationState(
                 scheduler: request.scheduler, completedSteps: request.switchStep, totalSteps: request.steps,
                 perCandidate: history.mapValues { WireTensor($0.slice(offset, n)) },
-                schedulerState: Array(shared.encoded()), generatorState: generator.encoded())
+                schedulerState: Array(shared.encoded()), generatorState: trajectory.generator.encoded())
             let accounting = ServerAccounting(
-                phaseSeconds: ["textEncoding": textSeconds, "denoising": denoiseSeconds],
-                executedMultiplyAdds: Int64((Double(meter.multiplyAdds) * share).rounded()),
-                sharedAttentionMaps: unet.sharedAttentionMaps[(number * groupsPerRequest)..<((number + 1) * groupsPerRequest)].reduce(0, +))
-            responses.append(GenerationResponse(latents: WireTensor(latents.slice(offset, n)), continuation: continuation,
+                phaseSeconds: phaseSeconds,
+                executedMultiplyAdds: Int64((Double(executedMultiplyAdds) * share).rounded()),
+                sharedAttentionMaps: sharedAttentionMaps[(number * groupsPerRequest)..<((number + 1) * groupsPerRequest)].reduce(0, +))
+            responses.append(GenerationResponse(latents: WireTensor(trajectory.latents.slice(offset, n)), continuation: continuation,
                                                 accounting: accounting))
             offset += n
         }
@@ -150,30 +137,39 @@ extension ModelBackend {
 }
 
 /// Runs blocking model work on a global dispatch queue under `meter`, so the cooperative pool
-/// (which serves HTTP) is not blocked for the length of a forward pass.
-func offPool<T>(_ meter: FLOPMeter, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global(qos: .userInitiated).async {
-            continuation.resume(with: Result { try meter.measure(body) })
+/// (which serves HTTP) is not blocked for the length of a forward pass. `body` is handed a check
+/// for the calling task's cancellation; a body that stops on it with `GenerationCancelled`
+/// surfaces as `CancellationError`, as the backend contract asks.
+func offPool<T>(_ meter: FLOPMeter, _ body: @escaping @Sendable (_ isCancelled: @escaping @Sendable () -> Bool) throws -> T) async throws -> T {
+    try Task.checkCancellation()
+    let flag = CancellationFlag()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result {
+                    do {
+                        return try meter.measure { try body(flag.isSet) }
+                    } catch is GenerationCancelled where flag.isSet() {
+                        throw CancellationError()
+                    }
+                })
+            }
         }
+    } onCancel: {
+        flag.set()
     }
 }
 
-/// The backend produced something inconsistent (a bug, not bad input).
-struct BackendError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// Set once from a task's cancellation handler, read from a dispatch thread.
+private final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() { lock.withLock { value = true } }
+    @Sendable func isSet() -> Bool { lock.withLock { value } }
 }
 
 extension WireTensor {
     /// The tensor's shape and values, copied.
     init(_ tensor: Tensor) { self.init(shape: tensor.shape, scalars: tensor.scalars) }
-}
-
-extension AccelerationSchedule {
-    /// The engine's schedule for a request's acceleration knobs.
-    init(_ options: AccelerationOptions) {
-        self.init(batchReuse: options.reuse, attentionCache: options.cache, blockSkip: options.skip,
-                  cachePoint: options.cachePoint, skipPoint: options.skipPoint, refreshInterval: options.refreshInterval)
-    }
 }

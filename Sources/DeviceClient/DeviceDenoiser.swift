@@ -27,19 +27,35 @@ public struct DeviceDenoiser: Sendable {
     /// the server's scheduler resumes exactly where it stopped.
     public func denoise(prompt: String, settings: GenerationSettings, from start: Start,
                         progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
+        var (trajectory, guidanceScale) = try begin(start, settings: settings)
+        let positive = try models.promptEncoder.encode([prompt])
+        let stage = try DenoisingStage(model: models.unet, positive: positive, negative: {
+            try models.promptEncoder.unconditional(negativePrompt: settings.negativePrompt, count: 1, like: positive)
+        }, micro: settings.effectiveMicroConditioning, guidanceScale: guidanceScale)
+        try Task.checkCancellation()
+        do {
+            try trajectory.run(calls: trajectory.nextCall..<trajectory.callCount, stage: { _ in stage }) {
+                progress($0.completed, $0.total)
+                return !Task.isCancelled
+            }
+        } catch is GenerationCancelled {
+            throw CancellationError()
+        }
+        return trajectory.latents
+    }
+
+    /// The trajectory at `start` and the guidance scale its remaining steps take: fresh noise on
+    /// the server's scheduler, the server's scheduler restored from the hand-off, or the
+    /// device's own sampler (`settings.deviceSampler`) begun where its rule says.
+    private func begin(_ start: Start, settings: GenerationSettings) throws -> (DenoisingTrajectory, guidanceScale: Float) {
         let serverKind = try SchedulerKind(name: settings.scheduler)
-        var generator: TorchGenerator
-        var latents: Tensor
-        var scheduler: any Scheduler
-        var guidanceScale = settings.guidanceScale
         switch start {
         case .fresh(let seed):
-            scheduler = try serverKind.makeScheduler(config: models.schedulerConfig, steps: settings.steps)
-            generator = TorchGenerator(seed: seed)
-            let noise = generator.randn([1, GenerationResponse.latentChannels, settings.height / 8, settings.width / 8])
-            latents = scale(noise, scheduler.initNoiseSigma)
+            let scheduler = try serverKind.makeScheduler(config: models.schedulerConfig, steps: settings.steps)
+            let shape = [1, GenerationResponse.latentChannels, settings.height / 8, settings.width / 8]
+            return (DenoisingTrajectory.fresh(seed: seed, shape: shape, scheduler: scheduler), settings.guidanceScale)
         case .handOff(let handOff):
-            generator = try TorchGenerator(encoded: handOff.generatorState)
+            let generator = try TorchGenerator(encoded: handOff.generatorState)
             let shared = try SchedulerState(encoded: Data(handOff.schedulerState))
             // The opaque state must agree with what the response claims (validated against the
             // request): a server cannot hand over a trajectory at another step than k.
@@ -47,33 +63,17 @@ public struct DeviceDenoiser: Sendable {
                 throw ResponseError(field: ResponseCodec.schedulerStateKey,
                                     "scheduler state is at model call \(shared.stepIndex), the response claims k = \(handOff.completedSteps)")
             }
-            latents = Tensor(shape: handOff.latent.shape, scalars: handOff.latent.scalars)
+            let latents = Tensor(shape: handOff.latent.shape, scalars: handOff.latent.scalars)
             if let own = settings.deviceSampler {
-                scheduler = try handedOver(to: own, after: handOff, serverKind: serverKind, steps: settings.steps)
-                guidanceScale = own.guidanceScale
-            } else {
-                scheduler = try serverKind.makeScheduler(config: models.schedulerConfig, steps: settings.steps)
-                let history = handOff.perCandidateState.mapValues { Tensor(shape: $0.shape, scalars: $0.scalars) }
-                try scheduler.restore(SchedulerState(kind: shared.kind, steps: shared.steps, stepIndex: shared.stepIndex,
-                                                     counters: shared.counters, tensors: history))
+                let scheduler = try handedOver(to: own, after: handOff, serverKind: serverKind, steps: settings.steps)
+                return (DenoisingTrajectory(latents: latents, scheduler: scheduler, generator: generator), own.guidanceScale)
             }
+            var scheduler = try serverKind.makeScheduler(config: models.schedulerConfig, steps: settings.steps)
+            let history = handOff.perCandidateState.mapValues { Tensor(shape: $0.shape, scalars: $0.scalars) }
+            try scheduler.restore(SchedulerState(kind: shared.kind, steps: shared.steps, stepIndex: shared.stepIndex,
+                                                 counters: shared.counters, tensors: history))
+            return (DenoisingTrajectory(latents: latents, scheduler: scheduler, generator: generator), settings.guidanceScale)
         }
-        let guided = guidanceScale > 1 && models.unet.configuration.timeCondProjDim == nil
-        let cond = try models.promptEncoder.encode([prompt])
-        let context = (guided
-            ? TextConditioning.concatenated([try models.promptEncoder.unconditional(negativePrompt: settings.negativePrompt, count: 1, like: cond), cond])
-            : cond).prepared(for: models.unet.configuration, micro: settings.effectiveMicroConditioning, guidanceScale: guidanceScale)
-        let calls = scheduler.timesteps.count
-        for index in scheduler.stepIndex..<calls {
-            try Task.checkCancellation()
-            let input = scheduler.scaleModelInput(latents, index: index)
-            let prediction = try guidedNoise(input, scale: guided ? guidanceScale : nil) {
-                try models.unet($0, timesteps: [scheduler.timesteps[index]], conditioning: context)
-            }
-            latents = scheduler.step(modelOutput: prediction, sample: latents, generator: &generator)
-            progress(index + 1, calls)
-        }
-        return latents
     }
 
     /// The device's own scheduler, begun at the step `own.firstStep` picks for a latent the

@@ -39,39 +39,66 @@ public struct DeviceSampler: Sendable, Equatable, Codable, CustomStringConvertib
     public var description: String { "; device: \(scheduler) \(steps) steps, guidance \(guidanceScale), first step \(firstStep)" }
 }
 
-/// The generation settings a user picks, independent of the prompt.
+/// The generation settings a user picks, independent of the prompt: the trajectory's settings,
+/// which go on the wire as they are (`request.trajectory`), the switch point, and what only
+/// the device reads. The trajectory's settings read as members (`settings.steps`); the JSON is
+/// flat, one object with every setting.
+@dynamicMemberLookup
 public struct GenerationSettings: Sendable, Equatable, Codable {
-    public var steps: Int
+    /// T, scheduler, guidance, negative prompt, size and the server's accelerations.
+    public var trajectory: TrajectorySettings
+    /// k: the model calls the server runs in the hybrid modes.
     public var switchStep: Int
-    public var scheduler: String
-    public var guidanceScale: Float
-    public var negativePrompt: String
-    public var width: Int
-    public var height: Int
-    public var acceleration: AccelerationOptions
     /// SDXL micro-conditioning (nil: the pipeline's defaults for the image size).
     public var microConditioning: MicroConditioning?
     /// The device's own sampler when it differs from the server's (nil: the device continues the
     /// server's scheduler exactly).
     public var deviceSampler: DeviceSampler?
 
-    public init(steps: Int = 25, switchStep: Int = 10, scheduler: String = "dpm++2m", guidanceScale: Float = 7.5,
-                negativePrompt: String = "", width: Int = 512, height: Int = 512, acceleration: AccelerationOptions = .off,
-                microConditioning: MicroConditioning? = nil, deviceSampler: DeviceSampler? = nil) {
-        self.steps = steps
+    public init(trajectory: TrajectorySettings, switchStep: Int = 10, microConditioning: MicroConditioning? = nil,
+                deviceSampler: DeviceSampler? = nil) {
+        self.trajectory = trajectory
         self.switchStep = switchStep
-        self.scheduler = scheduler
-        self.guidanceScale = guidanceScale
-        self.negativePrompt = negativePrompt
-        self.width = width
-        self.height = height
-        self.acceleration = acceleration
         self.microConditioning = microConditioning
         self.deviceSampler = deviceSampler
     }
 
+    public init(steps: Int = 25, switchStep: Int = 10, scheduler: String = "dpm++2m", guidanceScale: Float = 7.5,
+                negativePrompt: String = "", width: Int = 512, height: Int = 512, acceleration: AccelerationOptions = .off,
+                microConditioning: MicroConditioning? = nil, deviceSampler: DeviceSampler? = nil) {
+        self.init(trajectory: TrajectorySettings(steps: steps, scheduler: scheduler, guidanceScale: guidanceScale, negativePrompt: negativePrompt,
+                                                 width: width, height: height, acceleration: acceleration),
+                  switchStep: switchStep, microConditioning: microConditioning, deviceSampler: deviceSampler)
+    }
+
+    /// The trajectory's settings as members of the settings.
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<TrajectorySettings, T>) -> T {
+        get { trajectory[keyPath: keyPath] }
+        set { trajectory[keyPath: keyPath] = newValue }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case switchStep, microConditioning, deviceSampler
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        trajectory = try TrajectorySettings(from: decoder)
+        switchStep = try c.decode(Int.self, forKey: .switchStep)
+        microConditioning = try c.decodeIfPresent(MicroConditioning.self, forKey: .microConditioning)
+        deviceSampler = try c.decodeIfPresent(DeviceSampler.self, forKey: .deviceSampler)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try trajectory.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(switchStep, forKey: .switchStep)
+        try c.encodeIfPresent(microConditioning, forKey: .microConditioning)
+        try c.encodeIfPresent(deviceSampler, forKey: .deviceSampler)
+    }
+
     /// The micro-conditioning in effect.
-    public var effectiveMicroConditioning: MicroConditioning { microConditioning ?? .defaults(height: height, width: width) }
+    public var effectiveMicroConditioning: MicroConditioning { microConditioning ?? .defaults(height: trajectory.height, width: trajectory.width) }
 
     /// A fresh seed from the operating system's CSPRNG: a seed derived from the prompt or a
     /// seeded PRNG would be a fingerprint across requests.
@@ -99,9 +126,7 @@ extension GenerationMode {
         case .deviceOnly: return nil
         }
         let micro = family == .sdxl ? s.microConditioning : nil
-        return GenerationRequest(candidates: candidates, seed: seed, steps: s.steps, switchStep: serverSteps,
-                                 scheduler: s.scheduler, guidanceScale: s.guidanceScale, negativePrompt: s.negativePrompt,
-                                 width: s.width, height: s.height, acceleration: s.acceleration,
+        return GenerationRequest(candidates: candidates, seed: seed, switchStep: serverSteps, trajectory: s.trajectory,
                                  modelFamily: family == .sd1 ? nil : family.rawValue,
                                  originalSize: micro.map { [$0.originalHeight, $0.originalWidth] },
                                  cropTopLeft: micro.map { [$0.cropTop, $0.cropLeft] },

@@ -106,16 +106,18 @@ public struct HybridGenerator: Sendable {
                                                        attempts: $0.attempts, roundTripSeconds: $0.seconds) },
             device: GenerationReport.Device(phaseSeconds: phases, executedMultiplyAdds: Int64(meter.multiplyAdds), modelCalls: calls),
             totalSeconds: Date().timeIntervalSince(started))
-        var responseTensors: [String: [Int]] = [:]
-        if let response = exchange?.response {
-            let c = response.continuation
-            responseTensors[ResponseCodec.latentsKey] = response.latents.shape
-            for (name, tensor) in c.perCandidate { responseTensors[ResponseCodec.perCandidatePrefix + name] = tensor.shape }
-            responseTensors[ResponseCodec.schedulerStateKey] = [c.schedulerState.count]
-            responseTensors[ResponseCodec.generatorStateKey] = [c.generatorState.count]
-        }
-        return Outcome(candidateSet: candidateSet, request: request, responseTensors: responseTensors, latent: latent,
-                       image: image, report: report)
+        return Outcome(candidateSet: candidateSet, request: request, responseTensors: exchange.map { Self.tensorShapes(of: $0.response) } ?? [:],
+                       latent: latent, image: image, report: report)
+    }
+
+    /// What came back, as tensor name → shape.
+    private static func tensorShapes(of response: GenerationResponse) -> [String: [Int]] {
+        let c = response.continuation
+        var shapes = [ResponseCodec.latentsKey: response.latents.shape,
+                      ResponseCodec.schedulerStateKey: [c.schedulerState.count],
+                      ResponseCodec.generatorStateKey: [c.generatorState.count]]
+        for (name, tensor) in c.perCandidate { shapes[ResponseCodec.perCandidatePrefix + name] = tensor.shape }
+        return shapes
     }
 }
 

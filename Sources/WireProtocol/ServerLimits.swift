@@ -54,23 +54,24 @@ extension GenerationRequest {
         guard Set(candidates).count == candidates.count else {
             throw RequestError(.invalid, field: "candidates", "candidates must be distinct")
         }
-        guard steps >= 1 else { throw RequestError(.invalid, field: "steps", "must be at least 1") }
-        guard steps <= limits.maxSteps else {
-            throw RequestError(.limitExceeded, field: "steps", "\(steps) steps exceed the limit of \(limits.maxSteps)")
+        let t = trajectory
+        guard t.steps >= 1 else { throw RequestError(.invalid, field: "steps", "must be at least 1") }
+        guard t.steps <= limits.maxSteps else {
+            throw RequestError(.limitExceeded, field: "steps", "\(t.steps) steps exceed the limit of \(limits.maxSteps)")
         }
-        guard switchStep >= 1, switchStep <= steps else {
-            throw RequestError(.invalid, field: "switchStep", "must be in 1...\(steps), got \(switchStep)")
+        guard switchStep >= 1, switchStep <= t.steps else {
+            throw RequestError(.invalid, field: "switchStep", "must be in 1...\(t.steps), got \(switchStep)")
         }
         guard switchStep <= limits.maxSwitchStep else {
             throw RequestError(.limitExceeded, field: "switchStep", "\(switchStep) server steps exceed the limit of \(limits.maxSwitchStep)")
         }
-        guard knownSchedulers.contains(scheduler) else {
-            throw RequestError(.invalid, field: "scheduler", "unknown scheduler '\(scheduler)'; known: \(knownSchedulers.sorted().joined(separator: ", "))")
+        guard knownSchedulers.contains(t.scheduler) else {
+            throw RequestError(.invalid, field: "scheduler", "unknown scheduler '\(t.scheduler)'; known: \(knownSchedulers.sorted().joined(separator: ", "))")
         }
-        guard guidanceScale.isFinite, guidanceScale >= 0, guidanceScale <= 50 else {
+        guard t.guidanceScale.isFinite, t.guidanceScale >= 0, t.guidanceScale <= 50 else {
             throw RequestError(.invalid, field: "guidanceScale", "must be a finite number in 0...50")
         }
-        for (name, side) in [("width", width), ("height", height)] {
+        for (name, side) in [("width", t.width), ("height", t.height)] {
             guard side >= 64, side % 64 == 0 else {
                 throw RequestError(.invalid, field: name, "must be a positive multiple of 64, got \(side)")
             }
@@ -78,14 +79,14 @@ extension GenerationRequest {
                 throw RequestError(.limitExceeded, field: name, "\(side) exceeds the limit of \(limits.maxSide)")
             }
         }
-        for (i, prompt) in (candidates + [negativePrompt]).enumerated() {
+        for (i, prompt) in (candidates + [t.negativePrompt]).enumerated() {
             let tokens = countTokens(prompt)
             guard tokens <= limits.maxPromptTokens else {
                 let field = i < candidates.count ? "candidates[\(i)]" : "negativePrompt"
                 throw RequestError(.limitExceeded, field: field, "\(tokens) tokens exceed the limit of \(limits.maxPromptTokens)")
             }
         }
-        let a = acceleration
+        let a = t.acceleration
         if a.reuse || a.cache || a.skip {
             guard a.refreshInterval >= 1 else { throw RequestError(.invalid, field: "acceleration.refreshInterval", "must be at least 1") }
             guard (0...switchStep).contains(a.cachePoint) else {

@@ -1,3 +1,4 @@
+import SharedSettings
 import XCTest
 @testable import Diffusion
 import TensorCore
@@ -31,12 +32,12 @@ final class AccelerationTests: XCTestCase {
     }
 
     func testScheduleFollowsTheMethodsConfiguration() {
-        let schedule = AccelerationSchedule(batchReuse: true, attentionCache: true, blockSkip: true, cachePoint: 4, skipPoint: 6)
+        let schedule = AccelerationOptions(reuse: true, cache: true, skip: true, cachePoint: 4, skipPoint: 6)
         let calls = (0..<12).map(schedule.call)
         XCTAssertEqual(calls.map(\.batchReuse), [true, true, true, true] + Array(repeating: false, count: 8))
         XCTAssertEqual(calls.map(\.attention), [.bypass, .bypass, .bypass, .fill, .reuse, .reuse, .reuse, .reuse, .fill, .reuse, .reuse, .reuse])
         XCTAssertEqual(calls.map(\.encoder), [.bypass, .bypass, .bypass, .bypass, .bypass, .fill, .reuse, .reuse, .reuse, .reuse, .fill, .reuse])
-        XCTAssertTrue(AccelerationSchedule.off.call(0).isPlain)
+        XCTAssertTrue(AccelerationOptions.off.call(0).isPlain)
         XCTAssertFalse(calls[9].isPlain)
     }
 
@@ -44,7 +45,7 @@ final class AccelerationTests: XCTestCase {
         let unet = try Self.unet.get()
         let (x, c) = (latents(3, 1), context(3, 2))
         let plain = try unet(x, timesteps: [500], encoderHiddenStates: c)
-        let schedule = AccelerationSchedule(batchReuse: false, attentionCache: true, blockSkip: true, cachePoint: 1, skipPoint: 1)
+        let schedule = AccelerationOptions(reuse: false, cache: true, skip: true, cachePoint: 1, skipPoint: 1)
         XCTAssertEqual(schedule.call(0), .init(batchReuse: false, attention: .fill, encoder: .fill))
         let filled = try AcceleratedUNet(unet: unet, schedule: schedule)(x, timestep: 500, conditioning: TextConditioning(hiddenStates: c), call: 0)
         XCTAssertEqual(filled.scalars, plain.scalars)
@@ -56,7 +57,7 @@ final class AccelerationTests: XCTestCase {
         let unet = try Self.unet.get()
         let (x, c) = (latents(3, 3), context(3, 4))
         let plain = try unet(x, timesteps: [700], encoderHiddenStates: c)
-        let schedule = AccelerationSchedule(batchReuse: true, attentionCache: false, blockSkip: false, cachePoint: 1, skipPoint: 0)
+        let schedule = AccelerationOptions(reuse: true, cache: false, skip: false, cachePoint: 1, skipPoint: 0)
         let group = BatchReuseGroup(rows: 0..<3, crossAttentionAligned: [true, true, false])
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule, reuseGroups: [group])
         let reused = try accelerated(x, timestep: 700, conditioning: TextConditioning(hiddenStates: c), call: 0)
@@ -75,7 +76,7 @@ final class AccelerationTests: XCTestCase {
 
     func testBatchReuseNeedsGroupsCoveringTheBatch() throws {
         let unet = try Self.unet.get()
-        let schedule = AccelerationSchedule(batchReuse: true, attentionCache: false, blockSkip: false, cachePoint: 1, skipPoint: 0)
+        let schedule = AccelerationOptions(reuse: true, cache: false, skip: false, cachePoint: 1, skipPoint: 0)
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule, reuseGroups: [BatchReuseGroup(rows: 0..<2, crossAttentionAligned: [true, true])])
         XCTAssertThrowsError(try accelerated(latents(3, 1), timestep: 1, conditioning: TextConditioning(hiddenStates: context(3, 1)), call: 0))
     }
@@ -93,7 +94,7 @@ final class AccelerationTests: XCTestCase {
     func testAttentionCacheRefreshesEveryInterval() throws {
         let unet = try Self.unet.get()
         let c = context(2, 5)
-        let schedule = AccelerationSchedule(batchReuse: false, attentionCache: true, blockSkip: false, cachePoint: 1, skipPoint: 0, refreshInterval: 2)
+        let schedule = AccelerationOptions(reuse: false, cache: true, skip: false, cachePoint: 1, skipPoint: 0, refreshInterval: 2)
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule)
         let attention = try (0..<5).map { call in
             try multiplyAdds(.attention) { _ = try accelerated(latents(2, UInt64(10 + call)), timestep: Double(900 - 100 * call), conditioning: TextConditioning(hiddenStates: c), call: call) }
@@ -105,7 +106,7 @@ final class AccelerationTests: XCTestCase {
     func testBlockSkipRunsTheUpPathOnTheCachedEncoderFeatures() throws {
         let unet = try Self.unet.get()
         let (a, c) = (latents(2, 6), context(2, 7))
-        let schedule = AccelerationSchedule(batchReuse: false, attentionCache: false, blockSkip: true, cachePoint: 0, skipPoint: 1)
+        let schedule = AccelerationOptions(reuse: false, cache: false, skip: true, cachePoint: 0, skipPoint: 1)
         let accelerated = AcceleratedUNet(unet: unet, schedule: schedule)
         let full = try multiplyAdds(.convolution) { _ = try accelerated(a, timestep: 800, conditioning: TextConditioning(hiddenStates: c), call: 0) }
         var skipped = Tensor(zeros: [1])
@@ -121,7 +122,7 @@ final class AccelerationTests: XCTestCase {
         let c = context(4, 9)
         let groups = BatchReuseGroup.candidateSets(tokenCounts: [[3, 3]], guided: true)
         func run(countOnly: Bool) throws -> [Int] {
-            let accelerated = AcceleratedUNet(unet: unet, schedule: .init(batchReuse: true, attentionCache: true, blockSkip: true,
+            let accelerated = AcceleratedUNet(unet: unet, schedule: .init(reuse: true, cache: true, skip: true,
                                                                           cachePoint: 2, skipPoint: 3, refreshInterval: 2),
                                               reuseGroups: groups)
             return try FLOPMeter.Kind.allCases.map { kind in

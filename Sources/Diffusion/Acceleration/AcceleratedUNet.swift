@@ -1,7 +1,8 @@
+import SharedSettings
 import TensorCore
 
 /// A UNet driven call after call through one batched trajectory under an
-/// `AccelerationSchedule`, holding what the accelerations carry between calls: every attention
+/// `AccelerationOptions`, holding what the accelerations carry between calls: every attention
 /// layer's cached output and the encoder features (skip connections and mid-block output) for
 /// block skip. Calls marked plain by the schedule take the UNet's own forward unchanged, so with
 /// everything off the result is the plain forward's bit for bit.
@@ -12,13 +13,13 @@ import TensorCore
 /// One instance serves one trajectory and is used from one thread at a time.
 public final class AcceleratedUNet: @unchecked Sendable {
     public let unet: UNet2DConditionModel
-    public let schedule: AccelerationSchedule
+    public let schedule: AccelerationOptions
     private let attention: AttentionAccelerator
     private var encoderFeatures: UNetDownFeatures?
 
     /// `reuseGroups` must partition the batch's rows when batch reuse is on (see
     /// `BatchReuseGroup.candidateSets`).
-    public init(unet: UNet2DConditionModel, schedule: AccelerationSchedule, reuseGroups: [BatchReuseGroup] = []) {
+    public init(unet: UNet2DConditionModel, schedule: AccelerationOptions, reuseGroups: [BatchReuseGroup] = []) {
         self.unet = unet
         self.schedule = schedule
         attention = AttentionAccelerator(call: schedule.call(0), groups: reuseGroups)

@@ -1,3 +1,4 @@
+import SharedSettings
 import TensorCore
 
 /// Attention under one model call's acceleration plan, handed down the UNet's blocks to every
@@ -9,13 +10,13 @@ import TensorCore
 /// - Temporal cache: each layer's output (after `to_out`) is kept by the layer's checkpoint
 ///   path and returned instead of computing on calls the plan marks `.reuse`.
 public final class AttentionAccelerator: @unchecked Sendable {
-    var call: AccelerationSchedule.Call
+    var call: AccelerationOptions.Call
     let groups: [BatchReuseGroup]
     private var outputs: [String: Tensor] = [:]
     /// Per group: attention maps not computed because a row used the group pivot's map.
     private(set) var sharedMaps: [Int]
 
-    init(call: AccelerationSchedule.Call, groups: [BatchReuseGroup]) {
+    init(call: AccelerationOptions.Call, groups: [BatchReuseGroup]) {
         self.call = call
         self.groups = groups
         sharedMaps = groups.map { _ in 0 }

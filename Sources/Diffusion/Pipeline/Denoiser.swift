@@ -9,7 +9,8 @@ import TensorCore
 /// with LCM's guidance embedding (`time_cond_proj_dim`) is never run with classifier-free
 /// guidance — it receives the embedded scale instead (diffusers' `do_classifier_free_guidance`). The initial
 /// latents are `randn([b, 4, h, w]) · init_noise_sigma` from a `TorchGenerator` seeded like
-/// `torch.Generator().manual_seed(seed)`, which the sampler then keeps drawing from.
+/// `torch.Generator().manual_seed(seed)`, which the sampler then keeps drawing from. The steps
+/// run on `DenoisingTrajectory.run`, the loop the server and the device use too.
 public struct Denoiser: Sendable {
     public let unet: UNet2DConditionModel
     /// Used for calls at index ≥ `switchStep`.
@@ -25,7 +26,7 @@ public struct Denoiser: Sendable {
     /// Whether `unet` runs with classifier-free guidance under `settings` (not for LCM's
     /// guidance-embedded UNets).
     public static func usesGuidance(_ unet: UNet2DConditionModel, _ settings: DenoisingSettings) -> Bool {
-        settings.usesGuidance && unet.configuration.timeCondProjDim == nil
+        unet.configuration.usesClassifierFreeGuidance(scale: settings.guidanceScale)
     }
 
     /// Final NCHW latents `[b, in_channels, h, w]` for `positive` text conditioning (b rows; the
@@ -36,57 +37,30 @@ public struct Denoiser: Sendable {
                         costs: inout [PhaseCost], progress: GenerationProgressHandler = { _ in true }) throws -> Tensor {
         let hidden = positive.hiddenStates.shape
         guard hidden.count == 3 else { throw UNetError.invalidInput("prompt embeddings must be [batch, tokens, channels], got \(hidden)") }
-        let batch = hidden[0]
-        let micro = s.microConditioning ?? .defaults(height: s.latentHeight * 8, width: s.latentWidth * 8)
-        func context(for model: UNet2DConditionModel) throws -> TextConditioning {
-            guard Self.usesGuidance(model, s) else { return positive.prepared(for: model.configuration, micro: micro, guidanceScale: s.guidanceScale) }
-            guard let negative, negative.hiddenStates.shape == hidden, negative.pooled?.shape == positive.pooled?.shape else {
-                throw UNetError.invalidInput("guidance needs negative embeddings shaped like the prompt's \(hidden), got \(negative?.hiddenStates.shape ?? [])")
-            }
-            return TextConditioning.concatenated([negative, positive]).prepared(for: model.configuration, micro: micro, guidanceScale: s.guidanceScale)
+        let stages = try self.stages(positive: positive, negative: negative, settings: s)
+        let scheduler = try s.scheduler.makeScheduler(config: schedulerConfig, steps: s.steps)
+        let shape = [hidden[0], unet.configuration.inChannels, s.latentHeight, s.latentWidth]
+        func stage(_ call: Int) -> DenoisingStage { s.switchStep.map { call >= $0 } == true ? stages[1] : stages[0] }
+        // The initial noise is part of the first call's phase, so phase costs add up to the total.
+        var (trajectory, initialCost) = PhaseCost.measuring(stage(0).phase) {
+            DenoisingTrajectory.fresh(seed: s.seed, shape: shape, scheduler: scheduler)
         }
+        costs.accumulate(initialCost)
+        for cost in try trajectory.run(calls: 0..<trajectory.callCount, stage: stage, progress: progress) { costs.accumulate(cost) }
+        return trajectory.latents
+    }
+
+    /// The main UNet's stage and, with a switch step, the second UNet's.
+    private func stages(positive: TextConditioning, negative: TextConditioning?, settings s: DenoisingSettings) throws -> [DenoisingStage] {
         if let k = s.switchStep {
             guard secondUNet != nil else { throw UNetError.invalidInput("a switch step needs a second UNet") }
             guard k >= 0 else { throw UNetError.invalidInput("switch step must be ≥ 0, got \(k)") }
         }
-        var scheduler = try s.scheduler.makeScheduler(config: schedulerConfig, steps: s.steps)
-        var generator = TorchGenerator(seed: s.seed)
-        let shape = [batch, unet.configuration.inChannels, s.latentHeight, s.latentWidth]
-        let contexts = try [unet, secondUNet].map { try $0.map(context(for:)) }
-        for (model, c) in zip([unet, secondUNet], contexts) {
-            guard let model, let c else { continue }
-            try model.validate(latents: [c.batch] + shape.dropFirst(), timesteps: 1, conditioning: c)
+        let micro = s.microConditioning ?? .defaults(height: s.latentHeight * 8, width: s.latentWidth * 8)
+        let models = [unet] + (s.switchStep == nil ? [] : secondUNet.map { [$0] } ?? [])
+        return try models.enumerated().map { index, model in
+            try DenoisingStage(model: model, positive: positive, negative: { negative }, micro: micro,
+                               guidanceScale: s.guidanceScale, phase: .unet(model: index))
         }
-        func usesSecond(_ call: Int) -> Bool { s.switchStep.map { call >= $0 } ?? false }
-        func account(_ cost: PhaseCost) {
-            if let j = costs.firstIndex(where: { $0.phase == cost.phase }) {
-                costs[j].seconds += cost.seconds
-                costs[j].flops += cost.flops
-            } else {
-                costs.append(cost)
-            }
-        }
-        // The initial noise is part of the first call's phase, so phase costs add up to the total.
-        var (x, initialCost) = PhaseCost.measuring(.unet(model: usesSecond(0) ? 1 : 0)) {
-            scale(generator.randn(shape), scheduler.initNoiseSigma)
-        }
-        account(initialCost)
-        let total = scheduler.timesteps.count
-        for (i, t) in scheduler.timesteps.enumerated() {
-            let model = usesSecond(i) ? secondUNet! : unet
-            let context = contexts[usesSecond(i) ? 1 : 0]!
-            let phase = GenerationPhase.unet(model: usesSecond(i) ? 1 : 0)
-            let (next, cost) = try PhaseCost.measuring(phase) { () throws -> Tensor in
-                let input = scheduler.scaleModelInput(x, index: i)
-                let noise = try guidedNoise(input, scale: Self.usesGuidance(model, s) ? s.guidanceScale : nil) {
-                    try model($0, timesteps: [t], conditioning: context)
-                }
-                return scheduler.step(modelOutput: noise, sample: x, generator: &generator)
-            }
-            x = next
-            account(cost)
-            if !progress(GenerationProgress(phase: phase, completed: i + 1, total: total)) { throw GenerationCancelled(phase: phase) }
-        }
-        return x
     }
 }

@@ -1,0 +1,3 @@
+// Debian's libpng (libpng-dev) and the zlib it deflates with.
+#include <png.h>
+#include <zlib.h>
