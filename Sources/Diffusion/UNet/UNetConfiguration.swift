@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Per-block fields that diffusers accepts either as one integer or as a list per down block
 /// (`layers_per_block`, `transformer_layers_per_block`, `attention_head_dim`) are normalised to
-/// one value per down block. The SDXL family's fields are implemented: SDXL's `text_time` added
+/// one value per down block; transformer depths may also be nested lists, one depth per layer
+/// (SSD-1B, Segmind-Vega: `LayerDepths.perLayer`). The SDXL family's fields are implemented: SDXL's `text_time` added
 /// embedding (`addition_time_embed_dim`, `projection_class_embeddings_input_dim`) and LCM's
 /// guidance embedding (`time_cond_proj_dim`). Features outside both families (class embeddings,
 /// dual cross-attention, …) are rejected by `validate()` with a message naming the field, rather
@@ -16,14 +17,17 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
     public var blockOutChannels: [Int]
     public var downBlockTypes: [String]
     public var upBlockTypes: [String]
-    /// `nil` means no mid block (BK-SDM-Small/Tiny: `"mid_block_type": null`).
+    /// `"UNetMidBlock2DCrossAttn"` (resnet → transformer → resnet), `"UNetMidBlock2D"` (one
+    /// resnet: SSD-1B, Vega) or `nil`, no mid block (BK-SDM-Small/Tiny: `"mid_block_type": null`).
     public var midBlockType: String?
     /// Resnets per down block; up block `i` has `reversed(layersPerBlock)[i] + 1`.
     public var layersPerBlock: [Int]
-    /// Transformer blocks inside each `Transformer2DModel`, per down block.
-    public var transformerLayersPerBlock: [Int]
-    /// Per up block; diffusers' default is the reverse of `transformerLayersPerBlock`.
-    public var reverseTransformerLayersPerBlock: [Int]?
+    /// Transformer blocks inside each `Transformer2DModel`, per down block (the last entry's
+    /// first depth is also the mid block's, as in diffusers).
+    public var transformerLayersPerBlock: [LayerDepths]
+    /// Per up block; diffusers' default is the reverse of `transformerLayersPerBlock`, and it is
+    /// required when that has per-layer lists.
+    public var reverseTransformerLayersPerBlock: [LayerDepths]?
     /// Legacy diffusers naming: for SD1.x this is the **number of heads** per down block
     /// (head dimension = channels / heads), because diffusers maps `num_attention_heads` to it.
     public var attentionHeadDim: [Int]
@@ -156,8 +160,10 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
             midBlockType = base.midBlockType
         }
         layersPerBlock = try perBlock(.layersPerBlock, default: 2)
-        transformerLayersPerBlock = try perBlock(.transformerLayersPerBlock, default: 1)
-        reverseTransformerLayersPerBlock = try c.decodeIfPresent([Int].self, forKey: .reverseTransformerLayersPerBlock)
+        transformerLayersPerBlock = try c.decodeIfPresent(LayerDepthsPerBlock.self, forKey: .transformerLayersPerBlock)?
+            .values(count: blocks) ?? Array(repeating: 1, count: blocks)
+        reverseTransformerLayersPerBlock = try c.decodeIfPresent(LayerDepthsPerBlock.self, forKey: .reverseTransformerLayersPerBlock)?
+            .values(count: blocks)
         attentionHeadDim = try perBlock(.attentionHeadDim, default: 8)
         numAttentionHeads = try c.decodeIfPresent(IntOrList.self, forKey: .numAttentionHeads)?.values(count: blocks)
         crossAttentionDim = try c.decodeIfPresent(Int.self, forKey: .crossAttentionDim) ?? 768
@@ -207,8 +213,21 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         return p - 6 * d
     }
 
-    /// The transformer depth of each up block.
-    var upTransformerLayers: [Int] { reverseTransformerLayersPerBlock ?? transformerLayersPerBlock.reversed() }
+    /// The transformer depth of each layer of down block `i` (its `layersPerBlock[i]` layers).
+    public func downTransformerLayers(_ i: Int) throws -> [Int] {
+        try transformerLayersPerBlock[i].depths(layers: layersPerBlock[i], field: "transformer_layers_per_block[\(i)]")
+    }
+
+    /// The transformer depth of each layer of up block `i` (`reversed(layersPerBlock)[i] + 1` layers).
+    public func upTransformerLayers(_ i: Int) throws -> [Int] {
+        let n = blockOutChannels.count
+        return try (reverseTransformerLayersPerBlock ?? transformerLayersPerBlock.reversed())[i]
+            .depths(layers: layersPerBlock[n - 1 - i] + 1, field: "reverse_transformer_layers_per_block[\(i)]")
+    }
+
+    /// The mid block's transformer depth: diffusers hands it the last down entry, whose first
+    /// depth its single transformer takes.
+    public var midTransformerLayers: Int { transformerLayersPerBlock[blockOutChannels.count - 1].first }
 
     /// Checks that the configuration describes an architecture this engine implements.
     public func validate() throws {
@@ -224,8 +243,11 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         for t in upBlockTypes where t != "CrossAttnUpBlock2D" && t != "UpBlock2D" {
             throw fail("unsupported up block type \(t)")
         }
-        if let m = midBlockType, m != "UNetMidBlock2DCrossAttn" { throw fail("unsupported mid_block_type \(m)") }
+        if let m = midBlockType, m != "UNetMidBlock2DCrossAttn" && m != "UNetMidBlock2D" { throw fail("unsupported mid_block_type \(m)") }
         if let r = reverseTransformerLayersPerBlock, r.count != n { throw fail("reverse_transformer_layers_per_block must have \(n) entries") }
+        if reverseTransformerLayersPerBlock == nil, transformerLayersPerBlock.contains(where: \.isPerLayer) {
+            throw fail("per-layer transformer_layers_per_block lists need reverse_transformer_layers_per_block (as diffusers requires)")
+        }
         guard normNumGroups >= 1 else { throw fail("norm_num_groups must be ≥ 1, got \(normNumGroups)") }
         for c in blockOutChannels where c <= 0 || c % normNumGroups != 0 {
             throw fail("block_out_channels \(c) is not a positive multiple of norm_num_groups \(normNumGroups)")
@@ -234,6 +256,13 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
             throw fail("attention_head_dim \(h) (legacy: heads) does not divide \(blockOutChannels[i]) channels")
         }
         if layersPerBlock.contains(where: { $0 < 1 }) { throw fail("layers_per_block must be ≥ 1") }
+        if transformerLayersPerBlock.contains(where: \.hasNegative) || reverseTransformerLayersPerBlock?.contains(where: \.hasNegative) == true {
+            throw fail("transformer depths must be ≥ 0")
+        }
+        for i in 0..<n {
+            _ = try downTransformerLayers(i)
+            _ = try upTransformerLayers(i)
+        }
         if numAttentionHeads != nil { throw fail("num_attention_heads is not supported (diffusers rejects it for this model too)") }
         if actFn != "silu" { throw fail("act_fn \(actFn) is not supported (only silu)") }
         if onlyCrossAttention { throw fail("only_cross_attention true is not supported") }
@@ -301,6 +330,70 @@ private enum IntOrBoolList: Decodable {
         switch self {
         case .one(let v): return v
         case .list(let l): return l.contains(true)
+        }
+    }
+}
+
+/// The transformer depth of a block's layers: one depth for every layer, or one per layer
+/// (diffusers' nested `transformer_layers_per_block` lists, SSD-1B and Segmind-Vega).
+public enum LayerDepths: Sendable, Equatable, Decodable, ExpressibleByIntegerLiteral {
+    case uniform(Int)
+    case perLayer([Int])
+
+    public init(integerLiteral value: Int) { self = .uniform(value) }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(Int.self) { self = .uniform(v) } else { self = .perLayer(try c.decode([Int].self)) }
+    }
+
+    /// The depth of each of `layers` layers; a per-layer list must have exactly that many.
+    func depths(layers: Int, field: String) throws -> [Int] {
+        switch self {
+        case .uniform(let d): return Array(repeating: d, count: layers)
+        case .perLayer(let l):
+            guard l.count == layers else {
+                throw UNetError.invalidConfiguration("\(field) lists \(l.count) depths \(l) for a block of \(layers) layers")
+            }
+            return l
+        }
+    }
+
+    /// The first layer's depth.
+    var first: Int {
+        switch self {
+        case .uniform(let d): return d
+        case .perLayer(let l): return l.first ?? 0
+        }
+    }
+
+    var isPerLayer: Bool { if case .perLayer = self { return true } else { return false } }
+    var hasNegative: Bool {
+        switch self {
+        case .uniform(let d): return d < 0
+        case .perLayer(let l): return l.contains { $0 < 0 }
+        }
+    }
+}
+
+/// `transformer_layers_per_block` as diffusers accepts it: one integer, or a list per block
+/// whose entries are integers or per-layer lists.
+private enum LayerDepthsPerBlock: Decodable {
+    case one(Int), list([LayerDepths])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(Int.self) { self = .one(v) } else { self = .list(try c.decode([LayerDepths].self)) }
+    }
+
+    func values(count: Int) throws -> [LayerDepths] {
+        switch self {
+        case .one(let v): return Array(repeating: .uniform(v), count: count)
+        case .list(let l):
+            guard l.count == count else {
+                throw UNetError.invalidConfiguration("per-block list \(l) must have \(count) entries (one per down block)")
+            }
+            return l
         }
     }
 }
