@@ -1,4 +1,5 @@
 import Diffusion
+import TensorCore
 import XCTest
 @testable import CloudServer
 
