@@ -147,7 +147,7 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         blockOutChannels = try c.decodeIfPresent([Int].self, forKey: .blockOutChannels) ?? base.blockOutChannels
         let blocks = blockOutChannels.count
         func perBlock(_ key: CodingKeys, default value: Int) throws -> [Int] {
-            try c.decodeIfPresent(IntOrList.self, forKey: key)?.values(count: blocks) ?? Array(repeating: value, count: blocks)
+            try c.decodeIfPresent(PerBlock<Int>.self, forKey: key)?.values(count: blocks) ?? Array(repeating: value, count: blocks)
         }
         inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? 4
         outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? 4
@@ -160,12 +160,12 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
             midBlockType = base.midBlockType
         }
         layersPerBlock = try perBlock(.layersPerBlock, default: 2)
-        transformerLayersPerBlock = try c.decodeIfPresent(LayerDepthsPerBlock.self, forKey: .transformerLayersPerBlock)?
+        transformerLayersPerBlock = try c.decodeIfPresent(PerBlock<LayerDepths>.self, forKey: .transformerLayersPerBlock)?
             .values(count: blocks) ?? Array(repeating: 1, count: blocks)
-        reverseTransformerLayersPerBlock = try c.decodeIfPresent(LayerDepthsPerBlock.self, forKey: .reverseTransformerLayersPerBlock)?
+        reverseTransformerLayersPerBlock = try c.decodeIfPresent(PerBlock<LayerDepths>.self, forKey: .reverseTransformerLayersPerBlock)?
             .values(count: blocks)
         attentionHeadDim = try perBlock(.attentionHeadDim, default: 8)
-        numAttentionHeads = try c.decodeIfPresent(IntOrList.self, forKey: .numAttentionHeads)?.values(count: blocks)
+        numAttentionHeads = try c.decodeIfPresent(PerBlock<Int>.self, forKey: .numAttentionHeads)?.values(count: blocks)
         crossAttentionDim = try c.decodeIfPresent(Int.self, forKey: .crossAttentionDim) ?? 768
         normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? 32
         normEps = try c.decodeIfPresent(Float.self, forKey: .normEps) ?? 1e-5
@@ -296,16 +296,19 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
     }
 }
 
-/// A JSON value that is either one integer or a list of integers (diffusers' `int | tuple[int]`).
-private enum IntOrList: Decodable {
-    case one(Int), list([Int])
+/// A per-block JSON value as diffusers accepts it: one value for every block or a list with one
+/// per down block (`int | tuple[int]`; for transformer depths the entries may themselves be
+/// per-layer lists, which `LayerDepths` decodes).
+private enum PerBlock<Element: Decodable>: Decodable {
+    case one(Element), list([Element])
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(Int.self) { self = .one(v) } else { self = .list(try c.decode([Int].self)) }
+        // The list first: a flat list of depths is one depth per block, not one block's layers.
+        if let l = try? c.decode([Element].self) { self = .list(l) } else { self = .one(try c.decode(Element.self)) }
     }
 
-    func values(count: Int) throws -> [Int] {
+    func values(count: Int) throws -> [Element] {
         switch self {
         case .one(let v): return Array(repeating: v, count: count)
         case .list(let l):
@@ -372,28 +375,6 @@ public enum LayerDepths: Sendable, Equatable, Decodable, ExpressibleByIntegerLit
         switch self {
         case .uniform(let d): return d < 0
         case .perLayer(let l): return l.contains { $0 < 0 }
-        }
-    }
-}
-
-/// `transformer_layers_per_block` as diffusers accepts it: one integer, or a list per block
-/// whose entries are integers or per-layer lists.
-private enum LayerDepthsPerBlock: Decodable {
-    case one(Int), list([LayerDepths])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(Int.self) { self = .one(v) } else { self = .list(try c.decode([LayerDepths].self)) }
-    }
-
-    func values(count: Int) throws -> [LayerDepths] {
-        switch self {
-        case .one(let v): return Array(repeating: .uniform(v), count: count)
-        case .list(let l):
-            guard l.count == count else {
-                throw UNetError.invalidConfiguration("per-block list \(l) must have \(count) entries (one per down block)")
-            }
-            return l
         }
     }
 }
