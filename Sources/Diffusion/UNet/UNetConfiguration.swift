@@ -260,8 +260,9 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
             throw fail("transformer depths must be ≥ 0")
         }
         for i in 0..<n {
-            _ = try downTransformerLayers(i)
-            _ = try upTransformerLayers(i)
+            try transformerLayersPerBlock[i].check(layers: layersPerBlock[i], field: "transformer_layers_per_block[\(i)]")
+            try (reverseTransformerLayersPerBlock ?? transformerLayersPerBlock.reversed())[i]
+                .check(layers: layersPerBlock[n - 1 - i] + 1, field: "reverse_transformer_layers_per_block[\(i)]")
         }
         if numAttentionHeads != nil { throw fail("num_attention_heads is not supported (diffusers rejects it for this model too)") }
         if actFn != "silu" { throw fail("act_fn \(actFn) is not supported (only silu)") }
@@ -352,13 +353,18 @@ public enum LayerDepths: Sendable, Equatable, Decodable, ExpressibleByIntegerLit
 
     /// The depth of each of `layers` layers; a per-layer list must have exactly that many.
     func depths(layers: Int, field: String) throws -> [Int] {
+        try check(layers: layers, field: field)
         switch self {
         case .uniform(let d): return Array(repeating: d, count: layers)
-        case .perLayer(let l):
-            guard l.count == layers else {
-                throw UNetError.invalidConfiguration("\(field) lists \(l.count) depths \(l) for a block of \(layers) layers")
-            }
-            return l
+        case .perLayer(let l): return l
+        }
+    }
+
+    /// Throws unless a per-layer list has exactly `layers` depths (allocates nothing, so
+    /// validating a configuration with absurd layer counts stays cheap).
+    func check(layers: Int, field: String) throws {
+        if case .perLayer(let l) = self, l.count != layers {
+            throw UNetError.invalidConfiguration("\(field) lists \(l.count) depths \(l) for a block of \(layers) layers")
         }
     }
 
