@@ -40,26 +40,33 @@ ARCHS.update({
     "sdxl": SDXL_UNET,
     "koala-1b": dict(SDXL_UNET, layers_per_block=1, transformer_layers_per_block=[1, 2, 6]),
     "koala-700m": dict(SDXL_UNET, layers_per_block=1, transformer_layers_per_block=[1, 2, 5], mid_block_type=None),
+    "ssd-1b": dict(SDXL_UNET, mid_block_type="UNetMidBlock2D", transformer_layers_per_block=[[1, 1], [2, 2], [4, 4]],
+                   reverse_transformer_layers_per_block=[[4, 4, 10], [2, 1, 1], [1, 1, 1]]),
+    "vega": dict(SDXL_UNET, mid_block_type="UNetMidBlock2D", transformer_layers_per_block=[1, 1, 2]),
 })
 
 
 def timed(fn, repeat, warmup):
+    """Wall seconds of each timed call, and the process CPU seconds per timed call (all threads:
+    on a shared machine wall time includes waiting for a core, CPU time does not)."""
     for _ in range(warmup):
         fn()
     times = []
+    cpu = time.process_time()
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return times
+    return times, (time.process_time() - cpu) / repeat
 
 
-def report(name, times):
+def report(name, measured):
     """One line in the format of obclip's model benchmarks, which scripts/bench-vs-torch.sh parses."""
+    times, cpu = measured
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024)  # KiB on Linux → GiB
     print(f"torch {name}: median {statistics.median(times):.3f} s per forward (min {min(times):.3f}, "
-          f"max {max(times):.3f}, {len(times)} timed), peak RSS {peak:.3f} GiB, threads {torch.get_num_threads()}",
-          flush=True)
+          f"max {max(times):.3f}, {len(times)} timed), CPU {cpu:.3f} s per forward, peak RSS {peak:.3f} GiB, "
+          f"threads {torch.get_num_threads()}", flush=True)
 
 
 def main():

@@ -15,6 +15,9 @@ from exactly those weights):
   lcm_unet/                 the same UNet shape plus time_cond_proj_dim 8 (LCM's w-embedding)
   koala_unet/               a KOALA-shaped device UNet: one resnet per down stage, depths [0, 1, 1],
                             no mid block
+  ssd_unet/                 an SSD-1B-shaped UNet: per-layer (nested) transformer depths down
+                            [[1, 1], [1, 2], [2, 1]] and up [[2, 1, 1], [1, 2, 1], [1, 1, 1]], and a
+                            resnet-only "UNetMidBlock2D"
   reference.safetensors     inputs and outputs (see the keys below)
 
 Token ids are explicit (vocabulary 1000, end-of-text 999; tokenizer 1 pads with 999, tokenizer 2
@@ -98,7 +101,11 @@ def main():
                                                          mid_block_type=None)), 5)
     save_diffusers(unet, os.path.join(PIPE, "unet"))
     save_diffusers(lcm_unet, os.path.join(ROOT, "lcm_unet"))
+    ssd = randomise(UNet2DConditionModel(**unet_config(transformer_layers_per_block=[[1, 1], [1, 2], [2, 1]],
+                                                       reverse_transformer_layers_per_block=[[2, 1, 1], [1, 2, 1], [1, 1, 1]],
+                                                       mid_block_type="UNetMidBlock2D")), 8)
     save_diffusers(koala, os.path.join(ROOT, "koala_unet"))
+    save_diffusers(ssd, os.path.join(ROOT, "ssd_unet"))
     vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, down_block_types=["DownEncoderBlock2D"] * 2,
                         up_block_types=["UpDecoderBlock2D"] * 2, block_out_channels=[8, 16], layers_per_block=1,
                         norm_num_groups=4, scaling_factor=0.13025, force_upcast=True)
@@ -127,6 +134,7 @@ def main():
         w_embedding = pipe.get_guidance_scale_embedding(w, embedding_dim=8)
         refs["lcm_unet.noise"] = lcm_unet(latents, torch.tensor([499.0, 499.0]), encoder_hidden_states=context,
                                           added_cond_kwargs=cond, timestep_cond=w_embedding).sample
+        refs["ssd_unet.noise"] = ssd(latents, torch.tensor([811.0, 17.5]), encoder_hidden_states=context, added_cond_kwargs=cond).sample
     refs.update({"unet.latents": latents, "unet.context": context, "unet.pooled": pooled, "unet.time_ids": time_ids,
                  "unet.w": w, "lcm_unet.w_embedding": w_embedding})
 

@@ -47,12 +47,6 @@ obc_microkernel_choice obc_select_microkernel(void);
 /// OBC_ISA_AVX512BF16 level.
 obc_microkernel obc_bf16_microkernel(void);
 
-/// Stores n floats in `format` (rounded to nearest even for the half formats).
-void obc_narrow(const float *x, long n, int format, void *dst);
-
-/// Widens n elements stored in `format` to f32 (exact).
-void obc_widen(const void *x, long n, int format, float *dst);
-
 /// Rounds a k-major `depth`×`width` f32 block (`x[p*width + j]`) to bf16 in the k-pair layout
 /// `dst[(p/2)*2*width + 2*j + p%2]`, padding an odd depth with a zero row: how the bf16 GEMM
 /// stores B panels (width NR) and A panels (width MR).

@@ -96,9 +96,9 @@ public struct CloudService: Sendable {
                 let memory = backend.estimatedMemoryBytes(for: generation)
                 guard memory <= memoryLimitBytes else {
                     throw RequestError(.limitExceeded, field: "memory", """
-                        the request needs an estimated \(memory >> 20) MiB of activations \
+                        the request needs an estimated \(memory >> 20) MiB of activations and caches \
                         (\(generation.candidates.count) candidates at \(generation.width)x\(generation.height)), over this server's \
-                        limit of \(memoryLimitBytes >> 20) MiB per forward pass
+                        limit of \(memoryLimitBytes >> 20) MiB per request
                         """)
                 }
                 let response = try await queue.submit(generation, memoryBytes: memory, logger: logger)

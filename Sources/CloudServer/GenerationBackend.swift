@@ -13,7 +13,8 @@ public protocol GenerationBackend: Sendable {
     /// the prompt-length limit.
     func tokenCount(of prompt: String) -> Int
 
-    /// Activation bytes a forward pass over `request` alone keeps alive at its peak (an upper
+    /// Bytes the trajectory of `request` alone keeps alive at its peak beyond the weights: one
+    /// forward pass's activations plus what its accelerations cache between calls (an upper
     /// estimate; a batch needs the sum of its requests'). The service refuses a request above
     /// its memory limit and the queue never batches past it.
     func estimatedMemoryBytes(for request: GenerationRequest) -> Int

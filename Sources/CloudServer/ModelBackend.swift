@@ -31,8 +31,8 @@ public struct ModelBackend: GenerationBackend {
     public func estimatedMemoryBytes(for request: GenerationRequest) -> Int {
         let rows = request.candidates.count * (request.guidanceScale > 1 ? 2 : 1)
         let a = request.acceleration
-        return models.unet.configuration.activationBytes(rows: rows, height: request.height, width: request.width,
-                                                         cachesFeatures: a.cache || a.skip)
+        return models.unet.configuration.memoryBytes(rows: rows, height: request.height, width: request.width,
+                                                     attentionCache: a.cache, blockSkip: a.skip, precision: models.unet.precision)
     }
 
     public func generate(_ batch: [GenerationRequest], observer: BatchObserver) async throws -> [GenerationResponse] {

@@ -30,7 +30,7 @@ public struct TinySDXLModels: Sendable {
             first: .init(tokenizer: tokenizer, model: try encoder(hidden: 16, activation: .quickGelu, seed: seed, projection: false)),
             second: .init(tokenizer: try tokenizer.padding(with: "!"),
                           model: try encoder(hidden: 32, activation: .gelu, seed: seed &+ 1, projection: true)))
-        func shape(layers: Int, depths: [Int], mid: Bool, lcm: Bool) -> UNetConfiguration {
+        func shape(layers: Int, depths: [LayerDepths], mid: Bool, lcm: Bool) -> UNetConfiguration {
             var c = UNetConfiguration(blockOutChannels: [16, 32, 32], downBlockTypes: UNetConfiguration.sdxl.downBlockTypes,
                                       upBlockTypes: UNetConfiguration.sdxl.upBlockTypes, midBlockType: mid ? "UNetMidBlock2DCrossAttn" : nil,
                                       layersPerBlock: layers, crossAttentionDim: 48, normNumGroups: 8, useLinearProjection: true)

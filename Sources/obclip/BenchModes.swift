@@ -17,6 +17,8 @@ struct BenchModes: AsyncParsableCommand {
     @OptionGroup var pair: PairOptions
     @Option(help: "Modes in order, comma-separated; `obclip+accelerated` is obclip with the method's reuse, cache and skip.")
     var modes = "obclip,obclip+accelerated,hybrid,vanilla-oblivious"
+    @Option(help: "Arithmetic of both sides' models: fp32, f16 (weights stored as halves) or bf16 (bf16 weights and activations; halves an SDXL pair's memory).")
+    var precision = Precision.fp32
 
     func run() async throws {
         let runs = try modes.split(separator: ",").map { name -> (String, GenerationMode, AccelerationOptions) in
@@ -27,8 +29,8 @@ struct BenchModes: AsyncParsableCommand {
             return (String(name), mode, parts.count == 2 ? .method(switchStep: pair.switchStep) : .off)
         }
         stderr("loading \(pair.model) (server) and \(pair.deviceModel) (device)")
-        let device = try DeviceModels(source: ModelSource(argument: pair.deviceModel))
-        let server = try await startLoopbackCloudServer(try ServerModels(source: ModelSource(argument: pair.model)),
+        let device = try DeviceModels(source: ModelSource(argument: pair.deviceModel), precision: precision)
+        let server = try await startLoopbackCloudServer(try ServerModels(source: ModelSource(argument: pair.model), precision: precision),
                                                         limits: ServerLimits(maxSide: max(pair.size, ServerLimits().maxSide)), logLevel: .warning)
         let generator = HybridGenerator(device: device, cloud: CloudClient(server: URL(string: "http://127.0.0.1:\(server.port)")!))
         var rows: [[String]] = []
@@ -49,7 +51,7 @@ struct BenchModes: AsyncParsableCommand {
             throw error
         }
         try await server.shutdown()
-        print("\(pair.model) server + \(pair.deviceModel) device, \(pair.summary), threads \(Parallel.threads)")
+        print("\(pair.model) server + \(pair.deviceModel) device, \(pair.summary), \(precision.rawValue), threads \(Parallel.threads)")
         print("server s = text encoding + denoising; device s = denoising + VAE decode; FLOPs executed (2 × multiply-adds)")
         let header = ["mode", "N sent", "server steps", "server s", "server TFLOP", "device steps", "device s", "device TFLOP", "request / response bytes", "total s"]
         for row in [header] + rows { print(row.joined(separator: " | ")) }

@@ -33,6 +33,7 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Negative prompt (sent to the server as is).") var negativePrompt = ""
     @Option(help: "Image width in pixels (multiple of 64).") var width = 512
     @Option(help: "Image height in pixels (multiple of 64).") var height = 512
+    @OptionGroup var micro: MicroConditioningArguments
     @OptionGroup var acceleration: AccelerationArguments
     @OptionGroup var deviceSampler: DeviceSamplerArguments
     @Option(help: "Output PNG path; the JSON report goes next to it.") var output = "obclip.png"
@@ -57,6 +58,7 @@ struct Generate: AsyncParsableCommand {
         let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
                                           negativePrompt: negativePrompt, width: width, height: height,
                                           acceleration: try acceleration.options(switchStep: switchStep),
+                                          microConditioning: try micro.microConditioning(width: width, height: height),
                                           deviceSampler: try deviceSampler.sampler())
         stderr("loading the device model from \(deviceModel)")
         let device = try DeviceModels(source: ModelSource(argument: deviceModel), precision: precision)

@@ -48,6 +48,8 @@ struct Txt2Img: ParsableCommand {
     @Option(help: "Storage of the packed GEMM/convolution weights: \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (f16/bf16 halve weight memory; activations stay f32).")
     var precision = Precision.fp32
 
+    @OptionGroup var micro: MicroConditioningArguments
+
     @Option(help: "Also save the final latents (before the VAE) as safetensors (tensor \"latents\", NCHW).")
     var latents: String?
 
@@ -75,7 +77,8 @@ struct Txt2Img: ParsableCommand {
         let pipeline = try StableDiffusionPipeline(model: URL(fileURLWithPath: model), deviceModel: deviceModel.map { URL(fileURLWithPath: $0) },
                                                    precision: precision)
         let settings = DenoisingSettings(steps: steps, scheduler: try SchedulerKind(name: scheduler), guidanceScale: guidance,
-                                         seed: seed, switchStep: switchStep)
+                                         seed: seed, switchStep: switchStep,
+                                         microConditioning: try micro.microConditioning(width: width, height: height))
         let result = try pipeline.generate(prompts: Array(repeating: prompt, count: batch), negativePrompt: negativePrompt,
                                            width: width, height: height, settings: settings) { progress.update($0); return true }
         if let latents {

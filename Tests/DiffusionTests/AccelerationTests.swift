@@ -117,6 +117,24 @@ final class AccelerationTests: XCTestCase {
         XCTAssertEqual(skipped.scalars, expected.scalars)
     }
 
+    /// A bf16 UNet keeps its cached encoder features as bf16: a skipping call is exactly the up
+    /// path on the features rounded to bf16.
+    func testBF16BlockSkipUsesTheFeaturesRoundedToBF16() throws {
+        let unet = try UNet2DConditionModel(configuration: try Self.unet.get().configuration, weights: .random(seed: 11, precision: .bf16))
+        let (a, c) = (latents(2, 6), context(2, 7))
+        let accelerated = AcceleratedUNet(unet: unet, schedule: AccelerationSchedule(batchReuse: false, attentionCache: false, blockSkip: true,
+                                                                                     cachePoint: 0, skipPoint: 1))
+        _ = try accelerated(a, timestep: 800, conditioning: TextConditioning(hiddenStates: c), call: 0)
+        let skipped = try accelerated(latents(2, 8), timestep: 600, conditioning: TextConditioning(hiddenStates: c), call: 1)
+        let features = unet.downPath(nchwToNHWC(a), timeEmbedding: unet.timeEmbedding([800], conditioning: TextConditioning(hiddenStates: c)), context: c)
+        let rounded = UNetDownFeatures(skips: features.skips.map(Precision.bf16.rounded), hidden: Precision.bf16.rounded(features.hidden))
+        let upPath = { (f: UNetDownFeatures) in
+            nhwcToNCHW(unet.upPath(f, timeEmbedding: unet.timeEmbedding([600], conditioning: TextConditioning(hiddenStates: c)), context: c))
+        }
+        XCTAssertEqual(skipped.scalars, upPath(rounded).scalars)
+        XCTAssertNotEqual(skipped.scalars, upPath(features).scalars, "rounding must be visible in the output")
+    }
+
     func testCountingModeCountsWhatExecutionExecutes() throws {
         let unet = try Self.unet.get()
         let c = context(4, 9)

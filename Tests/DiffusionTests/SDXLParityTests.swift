@@ -66,6 +66,17 @@ final class SDXLParityTests: XCTestCase {
         }
     }
 
+    /// An SSD-1B-shaped UNet: nested per-layer transformer depths (down [[1, 1], [1, 2], [2, 1]],
+    /// up [[2, 1, 1], [1, 2, 1], [1, 1, 1]]) and the resnet-only `UNetMidBlock2D`.
+    func testNestedDepthUNetWithResnetOnlyMidBlockMatchesDiffusers() throws {
+        let model = try unet("sdxl/ssd_unet")
+        XCTAssertEqual(model.configuration.midBlockType, "UNetMidBlock2D")
+        XCTAssertEqual(model.upBlocks[1].attentions.map(\.blocks.count), [1, 2, 1])
+        XCTAssertNil(model.midBlock?.attention)
+        let noise = try model(try tensor("unet.latents"), timesteps: [811, 17.5], conditioning: try unetConditioning(withW: false))
+        try assertMatches(noise, "ssd_unet.noise")
+    }
+
     func testLCMGuidanceEmbeddingAndForwardMatchDiffusers() throws {
         try assertMatches(guidanceScaleEmbedding(try tensor("unet.w").scalars, dimension: 8), "lcm_unet.w_embedding")
         let model = try unet("sdxl/lcm_unet")

@@ -90,6 +90,46 @@ final class UNetConfigurationTests: XCTestCase {
         XCTAssertEqual(lcm, .lcmSDXL)
     }
 
+    /// SSD-1B's per-layer depths as diffusers takes them (nested lists, with the up blocks' own
+    /// `reverse_transformer_layers_per_block`) decode to the preset; the per-layer depths reach
+    /// every block, and the resnet-only mid block is accepted.
+    func testNestedPerLayerDepthsDecodeToTheSSD1BPreset() throws {
+        let json = #"""
+        {"addition_embed_type": "text_time", "addition_time_embed_dim": 256, "attention_head_dim": [5, 10, 20],
+         "block_out_channels": [320, 640, 1280], "cross_attention_dim": 2048,
+         "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+         "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+         "mid_block_type": "UNetMidBlock2D", "projection_class_embeddings_input_dim": 2816, "sample_size": 128,
+         "transformer_layers_per_block": [[1, 1], [2, 2], [4, 4]],
+         "reverse_transformer_layers_per_block": [[4, 4, 10], [2, 1, 1], [1, 1, 1]], "use_linear_projection": true}
+        """#
+        let c = try decode(json)
+        XCTAssertNoThrow(try c.validate())
+        XCTAssertEqual(c, .ssd1B)
+        XCTAssertEqual(try c.downTransformerLayers(2), [4, 4])
+        XCTAssertEqual(try c.upTransformerLayers(0), [4, 4, 10])
+        XCTAssertEqual(try c.upTransformerLayers(1), [2, 1, 1])
+        XCTAssertEqual(ModelFamily(c), .sdxl)
+        // A flat list still means one depth per block; Vega's is one.
+        XCTAssertEqual(try UNetConfiguration.vega.upTransformerLayers(0), [2, 2, 2])
+        XCTAssertNoThrow(try UNetConfiguration.vega.validate())
+    }
+
+    func testNestedDepthsAreCheckedAgainstTheLayers() throws {
+        // diffusers refuses nested down depths without reverse ones ("asymmetrical UNet").
+        var c = UNetConfiguration.ssd1B
+        c.reverseTransformerLayersPerBlock = nil
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("reverse_transformer_layers_per_block"), "\($0)") }
+        // A per-layer list must have one depth per layer of its block.
+        c = .ssd1B
+        c.reverseTransformerLayersPerBlock![0] = .perLayer([4, 10])
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("reverse_transformer_layers_per_block[0]"), "\($0)") }
+        c = .ssd1B
+        c.transformerLayersPerBlock[1] = .perLayer([2, -1])
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("≥ 0"), "\($0)") }
+        XCTAssertThrowsError(try decode(#"{"mid_block_type": "UNetMidBlock2DSimpleCrossAttn"}"#).validate())
+    }
+
     func testMalformedConfigFileErrorNamesTheFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("obclip-unet-\(UUID()).json")
         try Data(#"{"block_out_channels": "wide"}"#.utf8).write(to: url)

@@ -80,6 +80,13 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
 /// a half-precision GEMM multiplies by. For tests and error analysis.
 void obc_round_to_format(const float *x, float *y, long n, int format);
 
+/// Stores n floats in `format` at `dst` (2 bytes each for the half formats, rounded to nearest
+/// even; a plain copy for f32).
+void obc_narrow(const float *x, long n, int format, void *dst);
+
+/// Widens n elements in `format` at `x` back to f32 (exact).
+void obc_widen(const void *x, long n, int format, float *dst);
+
 /// Where the rows of the A operand come from.
 typedef struct {
     /// 0: a dense row-major matrix (`a[i*lda + p]`).

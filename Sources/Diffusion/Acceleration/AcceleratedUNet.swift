@@ -9,13 +9,14 @@ import TensorCore
 ///
 /// Block skip is the encoder-propagation form: a skipping call runs only the up path, on the
 /// cached features, with the current timestep embedding (the current latent does not enter).
+/// Cached features are kept as bf16 for a bf16 UNet, like the attention cache (`StoredTensor`).
 ///
 /// One instance serves one trajectory and is used from one thread at a time.
 public final class AcceleratedUNet: @unchecked Sendable {
     public let unet: UNet2DConditionModel
     public let schedule: AccelerationOptions
     private let attention: AttentionAccelerator
-    private var encoderFeatures: UNetDownFeatures?
+    private var encoderFeatures: (skips: [StoredTensor], hidden: StoredTensor)?
 
     /// `reuseGroups` must partition the batch's rows when batch reuse is on (see
     /// `BatchReuseGroup.candidateSets`).
@@ -41,10 +42,13 @@ public final class AcceleratedUNet: @unchecked Sendable {
         let temb = unet.timeEmbedding([timestep], conditioning: conditioning)
         let features: UNetDownFeatures
         if plan.encoder == .reuse, let kept = encoderFeatures {
-            features = kept
+            features = UNetDownFeatures(skips: kept.skips.map(\.tensor), hidden: kept.hidden.tensor)
         } else {
             features = unet.downPath(nchwToNHWC(latents), timeEmbedding: temb, context: context, attention: attention)
-            if plan.encoder != .bypass { encoderFeatures = features }
+            if plan.encoder != .bypass {
+                let precision = unet.precision
+                encoderFeatures = (features.skips.map { StoredTensor($0, precision: precision) }, StoredTensor(features.hidden, precision: precision))
+            }
         }
         return nhwcToNCHW(unet.upPath(features, timeEmbedding: temb, context: context, attention: attention))
     }

@@ -8,11 +8,13 @@ import TensorCore
 ///   row only and applied to every sharing row's own V. The rows' values are laid side by side
 ///   per head, so one attention call with a wider value computes all of them from one map.
 /// - Temporal cache: each layer's output (after `to_out`) is kept by the layer's checkpoint
-///   path and returned instead of computing on calls the plan marks `.reuse`.
+///   path and returned instead of computing on calls the plan marks `.reuse`; kept as bf16
+///   when the layer computes in bf16 (`StoredTensor`), which halves the largest thing an SDXL
+///   trajectory holds.
 public final class AttentionAccelerator: @unchecked Sendable {
     var call: AccelerationOptions.Call
     let groups: [BatchReuseGroup]
-    private var outputs: [String: Tensor] = [:]
+    private var outputs: [String: StoredTensor] = [:]
     /// Per group: attention maps not computed because a row used the group pivot's map.
     private(set) var sharedMaps: [Int]
 
@@ -25,10 +27,10 @@ public final class AttentionAccelerator: @unchecked Sendable {
     /// The layer's output on `input` (evaluated only if it is computed) attending to `context`
     /// (nil: self-attention).
     func attend(_ layer: AttentionLayer, _ input: () -> Tensor, context: Tensor?) -> Tensor {
-        if call.attention == .reuse, let kept = outputs[layer.name] { return kept }
+        if call.attention == .reuse, let kept = outputs[layer.name] { return kept.tensor }
         let x = input()
         let out = call.batchReuse ? reusingPivotMaps(layer, x, context: context) : layer(x, context: context)
-        if call.attention != .bypass { outputs[layer.name] = out }
+        if call.attention != .bypass { outputs[layer.name] = StoredTensor(out, precision: layer.precision) }
         return out
     }
 

@@ -54,23 +54,24 @@ public struct UNet2DConditionModel: Sendable {
         var previous = channels[0]
         for i in 0..<n {
             down.append(try UNetDownBlock(w.scoped("down_blocks.\(i)"), type: c.downBlockTypes[i], in: previous, out: channels[i],
-                                          layers: c.layersPerBlock[i], transformerLayers: c.transformerLayersPerBlock[i],
+                                          layers: c.layersPerBlock[i], transformerLayers: c.downTransformerLayers(i),
                                           heads: c.attentionHeadDim[i], configuration: c, timeEmbeddingDimension: temb,
                                           addDownsample: i < n - 1))
             previous = channels[i]
         }
         downBlocks = down
         midBlock = c.midBlockType == nil ? nil
-            : try UNetMidBlock(w.scoped("mid_block"), channels: channels[n - 1], transformerLayers: c.transformerLayersPerBlock[n - 1],
+            : try UNetMidBlock(w.scoped("mid_block"), channels: channels[n - 1],
+                               transformerLayers: c.midBlockType == "UNetMidBlock2D" ? nil : c.midTransformerLayers,
                                heads: c.attentionHeadDim[n - 1], configuration: c, timeEmbeddingDimension: temb)
         let reversedChannels = Array(channels.reversed()), reversedLayers = Array(c.layersPerBlock.reversed())
-        let reversedHeads = Array(c.attentionHeadDim.reversed()), upTransformerLayers = c.upTransformerLayers
+        let reversedHeads = Array(c.attentionHeadDim.reversed())
         var up: [UNetUpBlock] = []
         previous = channels[n - 1]
         for i in 0..<n {
             up.append(try UNetUpBlock(w.scoped("up_blocks.\(i)"), type: c.upBlockTypes[i],
                                       skipIn: reversedChannels[min(i + 1, n - 1)], previousOut: previous, out: reversedChannels[i],
-                                      layers: reversedLayers[i] + 1, transformerLayers: upTransformerLayers[i],
+                                      layers: reversedLayers[i] + 1, transformerLayers: c.upTransformerLayers(i),
                                       heads: reversedHeads[i], configuration: c, timeEmbeddingDimension: temb,
                                       addUpsample: i < n - 1))
             previous = reversedChannels[i]
@@ -79,6 +80,9 @@ public struct UNet2DConditionModel: Sendable {
         normOut = try w.norm("conv_norm_out", channels: channels[0])
         convOut = try w.conv2d("conv_out", in: channels[0], out: c.outChannels, kernel: 3, padding: 1)
     }
+
+    /// The arithmetic its weights were packed for (one precision per model).
+    public var precision: Precision { convIn.packed.precision }
 
     /// Latent height and width must be multiples of this (one halving per down stage but the last).
     public var spatialMultiple: Int { 1 << (configuration.blockOutChannels.count - 1) }

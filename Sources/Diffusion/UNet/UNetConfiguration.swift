@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Per-block fields that diffusers accepts either as one integer or as a list per down block
 /// (`layers_per_block`, `transformer_layers_per_block`, `attention_head_dim`) are normalised to
-/// one value per down block. The SDXL family's fields are implemented: SDXL's `text_time` added
+/// one value per down block; transformer depths may also be nested lists, one depth per layer
+/// (SSD-1B, Segmind-Vega: `LayerDepths.perLayer`). The SDXL family's fields are implemented: SDXL's `text_time` added
 /// embedding (`addition_time_embed_dim`, `projection_class_embeddings_input_dim`) and LCM's
 /// guidance embedding (`time_cond_proj_dim`). Features outside both families (class embeddings,
 /// dual cross-attention, …) are rejected by `validate()` with a message naming the field, rather
@@ -16,14 +17,17 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
     public var blockOutChannels: [Int]
     public var downBlockTypes: [String]
     public var upBlockTypes: [String]
-    /// `nil` means no mid block (BK-SDM-Small/Tiny: `"mid_block_type": null`).
+    /// `"UNetMidBlock2DCrossAttn"` (resnet → transformer → resnet), `"UNetMidBlock2D"` (one
+    /// resnet: SSD-1B, Vega) or `nil`, no mid block (BK-SDM-Small/Tiny: `"mid_block_type": null`).
     public var midBlockType: String?
     /// Resnets per down block; up block `i` has `reversed(layersPerBlock)[i] + 1`.
     public var layersPerBlock: [Int]
-    /// Transformer blocks inside each `Transformer2DModel`, per down block.
-    public var transformerLayersPerBlock: [Int]
-    /// Per up block; diffusers' default is the reverse of `transformerLayersPerBlock`.
-    public var reverseTransformerLayersPerBlock: [Int]?
+    /// Transformer blocks inside each `Transformer2DModel`, per down block (the last entry's
+    /// first depth is also the mid block's, as in diffusers).
+    public var transformerLayersPerBlock: [LayerDepths]
+    /// Per up block; diffusers' default is the reverse of `transformerLayersPerBlock`, and it is
+    /// required when that has per-layer lists.
+    public var reverseTransformerLayersPerBlock: [LayerDepths]?
     /// Legacy diffusers naming: for SD1.x this is the **number of heads** per down block
     /// (head dimension = channels / heads), because diffusers maps `num_attention_heads` to it.
     public var attentionHeadDim: [Int]
@@ -143,7 +147,7 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         blockOutChannels = try c.decodeIfPresent([Int].self, forKey: .blockOutChannels) ?? base.blockOutChannels
         let blocks = blockOutChannels.count
         func perBlock(_ key: CodingKeys, default value: Int) throws -> [Int] {
-            try c.decodeIfPresent(IntOrList.self, forKey: key)?.values(count: blocks) ?? Array(repeating: value, count: blocks)
+            try c.decodeIfPresent(PerBlock<Int>.self, forKey: key)?.values(count: blocks) ?? Array(repeating: value, count: blocks)
         }
         inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? 4
         outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? 4
@@ -156,10 +160,12 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
             midBlockType = base.midBlockType
         }
         layersPerBlock = try perBlock(.layersPerBlock, default: 2)
-        transformerLayersPerBlock = try perBlock(.transformerLayersPerBlock, default: 1)
-        reverseTransformerLayersPerBlock = try c.decodeIfPresent([Int].self, forKey: .reverseTransformerLayersPerBlock)
+        transformerLayersPerBlock = try c.decodeIfPresent(PerBlock<LayerDepths>.self, forKey: .transformerLayersPerBlock)?
+            .values(count: blocks) ?? Array(repeating: 1, count: blocks)
+        reverseTransformerLayersPerBlock = try c.decodeIfPresent(PerBlock<LayerDepths>.self, forKey: .reverseTransformerLayersPerBlock)?
+            .values(count: blocks)
         attentionHeadDim = try perBlock(.attentionHeadDim, default: 8)
-        numAttentionHeads = try c.decodeIfPresent(IntOrList.self, forKey: .numAttentionHeads)?.values(count: blocks)
+        numAttentionHeads = try c.decodeIfPresent(PerBlock<Int>.self, forKey: .numAttentionHeads)?.values(count: blocks)
         crossAttentionDim = try c.decodeIfPresent(Int.self, forKey: .crossAttentionDim) ?? 768
         normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? 32
         normEps = try c.decodeIfPresent(Float.self, forKey: .normEps) ?? 1e-5
@@ -207,8 +213,21 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         return p - 6 * d
     }
 
-    /// The transformer depth of each up block.
-    var upTransformerLayers: [Int] { reverseTransformerLayersPerBlock ?? transformerLayersPerBlock.reversed() }
+    /// The transformer depth of each layer of down block `i` (its `layersPerBlock[i]` layers).
+    public func downTransformerLayers(_ i: Int) throws -> [Int] {
+        try transformerLayersPerBlock[i].depths(layers: layersPerBlock[i], field: "transformer_layers_per_block[\(i)]")
+    }
+
+    /// The transformer depth of each layer of up block `i` (`reversed(layersPerBlock)[i] + 1` layers).
+    public func upTransformerLayers(_ i: Int) throws -> [Int] {
+        let n = blockOutChannels.count
+        return try (reverseTransformerLayersPerBlock ?? transformerLayersPerBlock.reversed())[i]
+            .depths(layers: layersPerBlock[n - 1 - i] + 1, field: "reverse_transformer_layers_per_block[\(i)]")
+    }
+
+    /// The mid block's transformer depth: diffusers hands it the last down entry, whose first
+    /// depth its single transformer takes.
+    public var midTransformerLayers: Int { transformerLayersPerBlock[blockOutChannels.count - 1].first }
 
     /// Checks that the configuration describes an architecture this engine implements.
     public func validate() throws {
@@ -224,8 +243,11 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
         for t in upBlockTypes where t != "CrossAttnUpBlock2D" && t != "UpBlock2D" {
             throw fail("unsupported up block type \(t)")
         }
-        if let m = midBlockType, m != "UNetMidBlock2DCrossAttn" { throw fail("unsupported mid_block_type \(m)") }
+        if let m = midBlockType, m != "UNetMidBlock2DCrossAttn" && m != "UNetMidBlock2D" { throw fail("unsupported mid_block_type \(m)") }
         if let r = reverseTransformerLayersPerBlock, r.count != n { throw fail("reverse_transformer_layers_per_block must have \(n) entries") }
+        if reverseTransformerLayersPerBlock == nil, transformerLayersPerBlock.contains(where: \.isPerLayer) {
+            throw fail("per-layer transformer_layers_per_block lists need reverse_transformer_layers_per_block (as diffusers requires)")
+        }
         guard normNumGroups >= 1 else { throw fail("norm_num_groups must be ≥ 1, got \(normNumGroups)") }
         for c in blockOutChannels where c <= 0 || c % normNumGroups != 0 {
             throw fail("block_out_channels \(c) is not a positive multiple of norm_num_groups \(normNumGroups)")
@@ -234,6 +256,14 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
             throw fail("attention_head_dim \(h) (legacy: heads) does not divide \(blockOutChannels[i]) channels")
         }
         if layersPerBlock.contains(where: { $0 < 1 }) { throw fail("layers_per_block must be ≥ 1") }
+        if transformerLayersPerBlock.contains(where: \.hasNegative) || reverseTransformerLayersPerBlock?.contains(where: \.hasNegative) == true {
+            throw fail("transformer depths must be ≥ 0")
+        }
+        for i in 0..<n {
+            try transformerLayersPerBlock[i].check(layers: layersPerBlock[i], field: "transformer_layers_per_block[\(i)]")
+            try (reverseTransformerLayersPerBlock ?? transformerLayersPerBlock.reversed())[i]
+                .check(layers: layersPerBlock[n - 1 - i] + 1, field: "reverse_transformer_layers_per_block[\(i)]")
+        }
         if numAttentionHeads != nil { throw fail("num_attention_heads is not supported (diffusers rejects it for this model too)") }
         if actFn != "silu" { throw fail("act_fn \(actFn) is not supported (only silu)") }
         if onlyCrossAttention { throw fail("only_cross_attention true is not supported") }
@@ -267,16 +297,19 @@ public struct UNetConfiguration: Decodable, Sendable, Equatable {
     }
 }
 
-/// A JSON value that is either one integer or a list of integers (diffusers' `int | tuple[int]`).
-private enum IntOrList: Decodable {
-    case one(Int), list([Int])
+/// A per-block JSON value as diffusers accepts it: one value for every block or a list with one
+/// per down block (`int | tuple[int]`; for transformer depths the entries may themselves be
+/// per-layer lists, which `LayerDepths` decodes).
+private enum PerBlock<Element: Decodable>: Decodable {
+    case one(Element), list([Element])
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(Int.self) { self = .one(v) } else { self = .list(try c.decode([Int].self)) }
+        // The list first: a flat list of depths is one depth per block, not one block's layers.
+        if let l = try? c.decode([Element].self) { self = .list(l) } else { self = .one(try c.decode(Element.self)) }
     }
 
-    func values(count: Int) throws -> [Int] {
+    func values(count: Int) throws -> [Element] {
         switch self {
         case .one(let v): return Array(repeating: v, count: count)
         case .list(let l):
@@ -301,6 +334,53 @@ private enum IntOrBoolList: Decodable {
         switch self {
         case .one(let v): return v
         case .list(let l): return l.contains(true)
+        }
+    }
+}
+
+/// The transformer depth of a block's layers: one depth for every layer, or one per layer
+/// (diffusers' nested `transformer_layers_per_block` lists, SSD-1B and Segmind-Vega).
+public enum LayerDepths: Sendable, Equatable, Decodable, ExpressibleByIntegerLiteral {
+    case uniform(Int)
+    case perLayer([Int])
+
+    public init(integerLiteral value: Int) { self = .uniform(value) }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(Int.self) { self = .uniform(v) } else { self = .perLayer(try c.decode([Int].self)) }
+    }
+
+    /// The depth of each of `layers` layers; a per-layer list must have exactly that many.
+    func depths(layers: Int, field: String) throws -> [Int] {
+        try check(layers: layers, field: field)
+        switch self {
+        case .uniform(let d): return Array(repeating: d, count: layers)
+        case .perLayer(let l): return l
+        }
+    }
+
+    /// Throws unless a per-layer list has exactly `layers` depths (allocates nothing, so
+    /// validating a configuration with absurd layer counts stays cheap).
+    func check(layers: Int, field: String) throws {
+        if case .perLayer(let l) = self, l.count != layers {
+            throw UNetError.invalidConfiguration("\(field) lists \(l.count) depths \(l) for a block of \(layers) layers")
+        }
+    }
+
+    /// The first layer's depth.
+    var first: Int {
+        switch self {
+        case .uniform(let d): return d
+        case .perLayer(let l): return l.first ?? 0
+        }
+    }
+
+    var isPerLayer: Bool { if case .perLayer = self { return true } else { return false } }
+    var hasNegative: Bool {
+        switch self {
+        case .uniform(let d): return d < 0
+        case .perLayer(let l): return l.contains { $0 < 0 }
         }
     }
 }

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// diffusers' `CrossAttnDownBlock2D` (with `attentions`) or `DownBlock2D` (without): a
-/// (resnet, transformer) pair per layer, then an optional stride-2 3×3 `downsamplers.0.conv`.
+/// (resnet, transformer) pair per layer (`transformerLayers`: each transformer's depth), then an optional stride-2 3×3 `downsamplers.0.conv`.
 /// Every layer's output and the downsampled output are skip features for the up path.
 public struct UNetDownBlock: Sendable {
     public let resnets: [ResnetBlock2D]
@@ -9,7 +9,7 @@ public struct UNetDownBlock: Sendable {
     public let attentions: [Transformer2DModel]
     let downsampler: Conv2dWeight?
 
-    init(_ w: WeightStore, type: String, in inChannels: Int, out outChannels: Int, layers: Int, transformerLayers: Int,
+    init(_ w: WeightStore, type: String, in inChannels: Int, out outChannels: Int, layers: Int, transformerLayers: [Int],
          heads: Int, configuration c: UNetConfiguration, timeEmbeddingDimension: Int, addDownsample: Bool) throws {
         resnets = try (0..<layers).map {
             try ResnetBlock2D(w.scoped("resnets.\($0)"), in: $0 == 0 ? inChannels : outChannels, out: outChannels,
@@ -17,7 +17,7 @@ public struct UNetDownBlock: Sendable {
         }
         attentions = type == "CrossAttnDownBlock2D" ? try (0..<layers).map {
             try Transformer2DModel(w.scoped("attentions.\($0)"), channels: outChannels, contextDimension: c.crossAttentionDim,
-                                   heads: heads, layers: transformerLayers, groups: c.normNumGroups,
+                                   heads: heads, layers: transformerLayers[$0], groups: c.normNumGroups,
                                    linearProjection: c.useLinearProjection)
         } : []
         downsampler = addDownsample

@@ -69,9 +69,28 @@ extension UNetConfiguration {
         return c
     }()
 
+    /// SSD-1B (segmind/SSD-1B): SDXL with per-layer transformer depths — down [2, 2] and [4, 4],
+    /// up [4, 4, 10] and [2, 1, 1] — and a resnet-only mid block: 1.33 B parameters.
+    public static let ssd1B: UNetConfiguration = {
+        var c = sdxl
+        c.transformerLayersPerBlock = [.perLayer([1, 1]), .perLayer([2, 2]), .perLayer([4, 4])]
+        c.reverseTransformerLayersPerBlock = [.perLayer([4, 4, 10]), .perLayer([2, 1, 1]), .perLayer([1, 1, 1])]
+        c.midBlockType = "UNetMidBlock2D"
+        return c
+    }()
+
+    /// Segmind-Vega (segmind/Segmind-Vega): SDXL with transformer depths [1, 2] (down and up
+    /// alike) and a resnet-only mid block: 745 M parameters.
+    public static let vega: UNetConfiguration = {
+        var c = sdxl
+        c.transformerLayersPerBlock = [1, 1, 2]
+        c.midBlockType = "UNetMidBlock2D"
+        return c
+    }()
+
     /// Preset names accepted by `preset(named:)`, in display order.
     public static let presetNames = ["sd15", "bk-sdm-base", "bk-sdm-small", "bk-sdm-tiny", "small-sd", "tiny-sd",
-                                     "sdxl", "lcm-sdxl", "koala-1b", "koala-700m"]
+                                     "sdxl", "lcm-sdxl", "koala-1b", "koala-700m", "ssd-1b", "vega"]
 
     /// The preset called `name` (see `presetNames`), or `nil`.
     public static func preset(named name: String) -> UNetConfiguration? {
@@ -86,6 +105,8 @@ extension UNetConfiguration {
         case "lcm-sdxl": return .lcmSDXL
         case "koala-1b": return .koala1B
         case "koala-700m": return .koala700M
+        case "ssd-1b": return .ssd1B
+        case "vega", "segmind-vega": return .vega
         default: return nil
         }
     }

@@ -10,8 +10,9 @@ public struct UNetUpBlock: Sendable {
     let upsampler: Conv2dWeight?
 
     /// `previousOut`: channels arriving from below; `skipIn`: channels of the matching down
-    /// stage's input (diffusers' `in_channels`), used by the last layer's skip.
-    init(_ w: WeightStore, type: String, skipIn: Int, previousOut: Int, out outChannels: Int, layers: Int, transformerLayers: Int,
+    /// stage's input (diffusers' `in_channels`), used by the last layer's skip; `transformerLayers`:
+    /// each layer's transformer depth.
+    init(_ w: WeightStore, type: String, skipIn: Int, previousOut: Int, out outChannels: Int, layers: Int, transformerLayers: [Int],
          heads: Int, configuration c: UNetConfiguration, timeEmbeddingDimension: Int, addUpsample: Bool) throws {
         resnets = try (0..<layers).map { j in
             let skip = j == layers - 1 ? skipIn : outChannels
@@ -21,7 +22,7 @@ public struct UNetUpBlock: Sendable {
         }
         attentions = type == "CrossAttnUpBlock2D" ? try (0..<layers).map {
             try Transformer2DModel(w.scoped("attentions.\($0)"), channels: outChannels, contextDimension: c.crossAttentionDim,
-                                   heads: heads, layers: transformerLayers, groups: c.normNumGroups,
+                                   heads: heads, layers: transformerLayers[$0], groups: c.normNumGroups,
                                    linearProjection: c.useLinearProjection)
         } : []
         upsampler = addUpsample ? try w.conv2d("upsamplers.0.conv", in: outChannels, out: outChannels, kernel: 3, padding: 1) : nil
