@@ -122,8 +122,8 @@ final class AccelerationTests: XCTestCase {
     func testBF16BlockSkipUsesTheFeaturesRoundedToBF16() throws {
         let unet = try UNet2DConditionModel(configuration: try Self.unet.get().configuration, weights: .random(seed: 11, precision: .bf16))
         let (a, c) = (latents(2, 6), context(2, 7))
-        let accelerated = AcceleratedUNet(unet: unet, schedule: AccelerationSchedule(batchReuse: false, attentionCache: false, blockSkip: true,
-                                                                                     cachePoint: 0, skipPoint: 1))
+        let accelerated = AcceleratedUNet(unet: unet, schedule: AccelerationOptions(reuse: false, cache: false, skip: true,
+                                                                                    cachePoint: 0, skipPoint: 1))
         _ = try accelerated(a, timestep: 800, conditioning: TextConditioning(hiddenStates: c), call: 0)
         let skipped = try accelerated(latents(2, 8), timestep: 600, conditioning: TextConditioning(hiddenStates: c), call: 1)
         let features = unet.downPath(nchwToNHWC(a), timeEmbedding: unet.timeEmbedding([800], conditioning: TextConditioning(hiddenStates: c)), context: c)
