@@ -57,4 +57,9 @@ final class LoadHarnessTests: XCTestCase {
     func testOverMemoryRequestIsRefused() throws {
         try run(["--scenarios", "memory"])
     }
+
+    /// The server's activation estimate stays above the peak RSS a request really adds.
+    func testMemoryEstimateIsAnUpperBound() throws {
+        try run(["--scenarios", "estimate", "--estimate-sizes", "64x4,256x4"])
+    }
 }
