@@ -40,17 +40,8 @@ final class TLSTests: XCTestCase {
 
     /// Runs a program found on PATH to the end: exit status, stdout and stderr together.
     static func run(_ program: String, _ arguments: [String], in directory: URL? = nil) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let (_, status, output) = try LoadHarnessTests.runToEnd(URL(fileURLWithPath: "/usr/bin/env"), [program] + arguments, directory: directory)
+        return (status, output)
     }
 
     /// curl against the server: its exit status (0, or e.g. 60 for an unverifiable certificate)
