@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         // Already a dependency of Hummingbird; named for the write-timeout channel handler.
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        // Already a dependency of Hummingbird; named for loading and checking the TLS certificate and key.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -51,6 +53,10 @@ let package = Package(
             dependencies: [
                 "WireProtocol", "Diffusion", "TensorCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // TLS terminated in process (`--tls-cert`/`--tls-key`): swift-nio-ssl, which builds BoringSSL.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -2,25 +2,28 @@
 # Builds the libFuzzer targets in Fuzz/ (one executable per decoder, Swift with
 # -sanitize=fuzzer,address) straight from the module sources, then runs them.
 #
-#   scripts/fuzz.sh [TARGET] [--seconds S] [--runs N] [--build-only]
+#   scripts/fuzz.sh [TARGET] [--seconds S] [--runs N] [--timeout S] [--build-only]
 #
 # TARGET is a folder name under Fuzz/ (default: every target). Each run starts from the
 # committed seed corpus Fuzz/TARGET/corpus plus the inputs earlier runs found (kept in
 # .build-fuzz/corpus/TARGET, never in the repository); a crash, leak or hang (a single input over
-# 60 s) fails the run and leaves its input in .build-fuzz/artifacts/TARGET/. Only the modules the
+# --timeout seconds of wall-clock time, default 60; raise it for campaigns run under nice on a
+# busy machine, where a starved process can take that long for a fast input) fails the run and
+# leaves its input in .build-fuzz/artifacts/TARGET/. Only the modules the
 # targets need are compiled (not Hummingbird or the models), so `swift build`/`swift test` are
 # untouched and CI's short runs stay within a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swiftc >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 
-target="" seconds=30 runs="" build_only=0
+target="" seconds=30 runs="" timeout=60 build_only=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
         --runs) runs="$2"; shift 2 ;;
+        --timeout) timeout="$2"; shift 2 ;;
         --build-only) build_only=1; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) target="$1"; shift ;;
     esac
 done
@@ -48,6 +51,18 @@ bundle_shim() {  # module source folder → a Bundle.module pointing at its reso
     echo "$file"
 }
 
+# Up to date: every requested target's executable is newer than every source it is built from
+# (and this script), so a long campaign started after a short run does not rebuild for minutes.
+up_to_date=1
+for t in $targets; do
+    [[ -x $out/fuzz-$t ]] || { up_to_date=0; break; }
+    if [[ -n $(find Fuzz/$t Sources/SafeTensors Sources/WireProtocol Sources/Privacy Sources/Diffusion Sources/TensorCore \
+                    Sources/CKernels scripts/fuzz.sh -newer "$out/fuzz-$t" -print -quit) ]]; then up_to_date=0; break; fi
+done
+if [[ $up_to_date == 1 ]]; then
+    echo "fuzz.sh: targets up to date"
+    [[ $build_only == 1 ]] && exit 0
+else
 echo "fuzz.sh: building modules"
 started=$SECONDS
 kernels() {
@@ -91,6 +106,7 @@ for t in $targets; do
 done
 echo "fuzz.sh: built $(echo $targets | wc -w) targets in $((SECONDS - started)) s"
 [[ $build_only == 1 ]] && exit 0
+fi
 
 status=0
 for t in $targets; do
@@ -99,7 +115,12 @@ for t in $targets; do
     [[ -n $runs ]] && limit=(-runs="$runs")
     log=$out/fuzz-$t.log
     set +e
-    "$out/fuzz-$t" "$out/corpus/$t" "Fuzz/$t/corpus" "${limit[@]}" -timeout=60 -rss_limit_mb=4096 -max_len=65536 \
+    # Inputs up to 64 KiB, but 4 KiB for the tokenizer: the target encodes every text in full,
+    # and BPE is quadratic in a word's length (a 16 KiB word is seconds); the server never
+    # encodes such a word (CLIPTokenizer.tokenCount stops first), the device only its own prompt.
+    max_len=65536
+    [[ $t == CLIPTokenizer ]] && max_len=4096
+    "$out/fuzz-$t" "$out/corpus/$t" "Fuzz/$t/corpus" "${limit[@]}" -timeout="$timeout" -rss_limit_mb=4096 -max_len=$max_len \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" > "$log" 2>&1
     code=$?
     set -e

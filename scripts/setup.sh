@@ -16,7 +16,9 @@ fi
 # with their own configuration (the package's default site is not used). chromium is the
 # headless browser the `obclip ui` tests drive (about 290 MB installed with its libraries;
 # the first install took about 2 minutes here, apt-get update included).
-packages=(pkg-config libpng-dev libopenblas0-pthread nginx chromium)
+# openssl and curl are the TLS test's certificate authority and verifying client; libpng-dev
+# is the PNG writer's library.
+packages=(pkg-config libpng-dev libopenblas0-pthread nginx chromium openssl curl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

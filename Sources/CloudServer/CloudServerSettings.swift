@@ -30,12 +30,15 @@ public struct CloudServerSettings: Sendable {
     /// Activation memory one batched forward pass may need (the backend's estimate). Nil: three
     /// quarters of the memory available when the service starts.
     public var maxRequestMemoryBytes: Int?
+    /// TLS terminated in process; nil serves plain HTTP (loopback, or behind a proxy that
+    /// terminates TLS, as in deploy/nginx).
+    public var tls: ServerTLS?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, limits: ServerLimits = ServerLimits(),
                 queueCapacity: Int = 8, maxBatchCandidates: Int = 32, batchWindow: Duration = .milliseconds(5),
                 retryAfterSeconds: Int = 2, drainTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30),
                 bodyReadTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30),
-                maxRequestMemoryBytes: Int? = nil) {
+                maxRequestMemoryBytes: Int? = nil, tls: ServerTLS? = nil) {
         self.host = host
         self.port = port
         self.limits = limits
@@ -48,5 +51,6 @@ public struct CloudServerSettings: Sendable {
         self.bodyReadTimeout = bodyReadTimeout
         self.writeTimeout = writeTimeout
         self.maxRequestMemoryBytes = maxRequestMemoryBytes
+        self.tls = tls
     }
 }

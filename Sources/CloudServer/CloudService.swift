@@ -92,7 +92,7 @@ public struct CloudService: Sendable {
                 }
                 let generation = try GenerationRequest.decode(json: bytes)
                 try generation.validate(against: settings.limits, knownSchedulers: backend.knownSchedulers,
-                                        countTokens: backend.tokenCount(of:))
+                                        countTokens: { backend.tokenCount(of: $0, stoppingAbove: settings.limits.maxPromptTokens) })
                 let memory = backend.estimatedMemoryBytes(for: generation)
                 guard memory <= memoryLimitBytes else {
                     throw RequestError(.limitExceeded, field: "memory", """
@@ -110,6 +110,7 @@ public struct CloudService: Sendable {
                     "switchStep": "\(generation.switchStep)", "size": "\(generation.width)x\(generation.height)",
                     "scheduler": "\(generation.scheduler)", "batchedRequests": "\(response.accounting.batchedRequests)",
                     "seconds": "\((ContinuousClock.now - started).seconds)", "responseBytes": "\(encoded.count)",
+                    "estimatedActivationBytes": "\(memory)",
                 ])
                 var headers = HTTPFields()
                 headers[.contentType] = ResponseCodec.contentType

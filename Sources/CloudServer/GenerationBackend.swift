@@ -10,8 +10,9 @@ public protocol GenerationBackend: Sendable {
     var knownSchedulers: Set<String> { get }
 
     /// Tokens of `prompt` under the backend's CLIP tokenizer, including start/end tokens, for
-    /// the prompt-length limit.
-    func tokenCount(of prompt: String) -> Int
+    /// the prompt-length limit: exact up to `limit`, any number above it past it (a hostile
+    /// candidate must cost the server no more than a legal one to refuse).
+    func tokenCount(of prompt: String, stoppingAbove limit: Int) -> Int
 
     /// Bytes the trajectory of `request` alone keeps alive at its peak beyond the weights: one
     /// forward pass's activations plus what its accelerations cache between calls (an upper

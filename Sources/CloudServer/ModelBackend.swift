@@ -26,7 +26,9 @@ public struct ModelBackend: GenerationBackend {
 
     public init(models: ServerModels) { self.models = models }
 
-    public func tokenCount(of prompt: String) -> Int { models.tokenizer.tokens(prompt).count + 2 }
+    public func tokenCount(of prompt: String, stoppingAbove limit: Int) -> Int {
+        models.tokenizer.tokenCount(prompt, stoppingAbove: limit - 2) + 2
+    }
 
     public func estimatedMemoryBytes(for request: GenerationRequest) -> Int {
         let rows = request.candidates.count * (request.guidanceScale > 1 ? 2 : 1)

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -30,10 +32,11 @@ public final class RunningCloudServer: Sendable {
     public static func start(_ service: CloudService, handleSignals: Bool = false) async throws -> RunningCloudServer {
         let (ports, portSink) = AsyncStream<Int>.makeStream()
         let settings = service.settings
+        let http: HTTPServerBuilder = .http1(configuration: .init(additionalChannelHandlers: [WriteTimeoutHandler(timeout: settings.writeTimeout)],
+                                                                  idleTimeout: .nanoseconds(Int64(settings.idleTimeout.seconds * 1e9))))
         let app = Application(
             router: service.makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [WriteTimeoutHandler(timeout: settings.writeTimeout)],
-                                                idleTimeout: .nanoseconds(Int64(settings.idleTimeout.seconds * 1e9)))),
+            server: try settings.tls.map { try .tls(http, tlsConfiguration: $0.configuration) } ?? http,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "obclip"),
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? settings.port) },
             logger: service.logger)
@@ -44,7 +47,8 @@ public final class RunningCloudServer: Sendable {
         }
         for await port in ports {
             service.logger.info("listening", metadata: ["host": "\(settings.host)", "port": "\(port)",
-                                                       "authentication": "\(service.access.requiresAuthentication)"])
+                                                       "authentication": "\(service.access.requiresAuthentication)",
+                                                       "tls": "\(settings.tls?.certificateFile ?? "off")"])
             let server = RunningCloudServer(port: port, service: service, group: group, task: task)
             if handleSignals {
                 Task {

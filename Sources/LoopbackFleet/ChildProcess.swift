@@ -73,9 +73,19 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Whether the program has exited with status 0.
-    public var exitedSuccessfully: Bool {
-        guard !isRunning else { return false }
-        return lock.withLock { exitStatus.map { $0 & 0x7f == 0 && ($0 >> 8) & 0xff == 0 } ?? false }
+    public var exitedSuccessfully: Bool { exitCode == 0 }
+
+    /// The exit status once the leader has exited normally; nil while it runs or when a signal
+    /// ended it.
+    public var exitCode: Int32? {
+        guard !isRunning else { return nil }
+        return lock.withLock { exitStatus.flatMap { $0 & 0x7f == 0 ? ($0 >> 8) & 0xff : nil } }
+    }
+
+    /// The signal that ended the leader, once it has exited so; nil otherwise.
+    public var terminatingSignal: Int32? {
+        guard !isRunning else { return nil }
+        return lock.withLock { exitStatus.flatMap { $0 & 0x7f != 0 && $0 != -1 ? $0 & 0x7f : nil } }
     }
 
     /// Waits up to `seconds` for the program to exit; true if it did.
@@ -93,10 +103,16 @@ public final class ChildProcess: @unchecked Sendable {
     /// workers), then SIGKILL to the group if it has not exited after `grace` seconds. Returns
     /// once the leader has exited.
     public func stop(grace: Double = 10) async {
-        if isRunning { kill(pid, SIGTERM) }
+        terminate()
         if await waitForExit(seconds: grace) { return }
         kill(-pid, SIGKILL)
         await waitForExit(seconds: 10)
+    }
+
+    /// SIGTERM to the leader, returning at once (the program's own shutdown, e.g. a drain, is
+    /// what is being watched).
+    public func terminate() {
+        if isRunning { kill(pid, SIGTERM) }
     }
 
     /// SIGKILL to the whole group at once, as a crash or the OOM killer would.
@@ -125,11 +141,27 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The program's peak resident memory so far (`VmHWM`), in bytes; nil once it has exited.
-    public func programPeakResidentBytes() -> Int? {
+    public func programPeakResidentBytes() -> Int? { programStatus("VmHWM").map { $0 * 1024 } }
+
+    /// A numeric field of the program's `/proc/PID/status` in its unit (kB for memory), e.g.
+    /// `VmHWM`, `VmRSS`, `Threads`; nil once it has exited.
+    public func programStatus(_ field: String) -> Int? {
         guard let program = programPID, let status = try? String(contentsOfFile: "/proc/\(program)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kib * 1024
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        return line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }
+    }
+
+    /// Lowers the program's peak resident memory (`VmHWM`) to its current resident size, so a
+    /// later reading is the peak of what happened since (Linux `clear_refs`, value 5).
+    public func resetPeakResident() throws {
+        guard let program = programPID else { throw FleetError.connection("the program has exited") }
+        try Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/\(program)/clear_refs"))
+    }
+
+    /// The program's open file descriptors (sockets included); nil once it has exited.
+    public func programOpenFiles() -> Int? {
+        guard let program = programPID else { return nil }
+        return (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(program)/fd"))?.count
     }
 
     /// The program's output so far (for failure messages).
@@ -147,6 +179,7 @@ public enum FleetError: Error, CustomStringConvertible {
     case notFound(program: String, hint: String)
     case notReady(what: String, seconds: Double, log: String)
     case badTemplate(path: String, reason: String)
+    case connection(String)
 
     public var description: String {
         switch self {
@@ -154,6 +187,7 @@ public enum FleetError: Error, CustomStringConvertible {
         case let .notFound(program, hint): "\(program) not found: \(hint)"
         case let .notReady(what, seconds, log): "\(what) did not become ready within \(seconds) s; its output:\n\(log.suffix(2000))"
         case let .badTemplate(path, reason): "\(path): \(reason)"
+        case let .connection(reason): reason
         }
     }
 }

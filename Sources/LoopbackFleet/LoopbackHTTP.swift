@@ -3,24 +3,38 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Plain GETs to the fleet's processes (health probes and metrics), on an ephemeral session
-/// that keeps no connections between calls, so a killed process is noticed at once.
-enum LoopbackHTTP {
-    private static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = 4
-        configuration.timeoutIntervalForRequest = 5
-        return URLSession(configuration: configuration)
-    }()
-
+/// Plain HTTP exchanges with the fleet's processes (health probes, metrics, single attempts
+/// whose status is the measurement). Each exchange is on a connection of its own (an ephemeral
+/// session per call): concurrent calls are concurrent clients, not queued behind a shared
+/// session's per-host connection limit, and a killed process is noticed at once.
+public enum LoopbackHTTP {
     /// Status and body of `GET url`, or nil when nothing answers.
-    static func get(_ url: URL) async -> (status: Int, body: String)? {
-        var request = URLRequest(url: url)
+    public static func get(_ url: URL) async -> (status: Int, body: String)? {
+        guard let (data, http) = try? await exchange(URLRequest(url: url, timeoutInterval: 5)) else { return nil }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
+    }
+
+    /// `POST url` with a JSON body and, if given, a bearer token.
+    public static func post(_ url: URL, json body: Data, token: String?, timeout: Double = 600) async throws -> (Data, HTTPURLResponse) {
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        return try await exchange(request)
+    }
+
+    /// One exchange on its own connection: the body and the response, or the transport error.
+    public static func exchange(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
+        var request = request
         request.setValue("close", forHTTPHeaderField: "Connection")
-        return await withCheckedContinuation { continuation in
-            session.dataTask(with: request) { data, response, _ in
-                guard let http = response as? HTTPURLResponse else { return continuation.resume(returning: nil) }
-                continuation.resume(returning: (http.statusCode, String(decoding: data ?? Data(), as: UTF8.self)))
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        return try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: request) { data, response, error in
+                if let error { return continuation.resume(throwing: error) }
+                guard let http = response as? HTTPURLResponse else { return continuation.resume(throwing: URLError(.badServerResponse)) }
+                continuation.resume(returning: (data ?? Data(), http))
             }.resume()
         }
     }

@@ -40,7 +40,8 @@ public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible 
 
 extension GenerationRequest {
     /// Checks the request against the protocol's rules and `limits`. Token counts are checked
-    /// by the server separately (it needs its tokenizer); `countTokens` supplies them here.
+    /// by the server separately (it needs its tokenizer); `countTokens` supplies them here (it
+    /// may stop counting once past `maxPromptTokens`, so the count in a refusal is a lower bound).
     public func validate(against limits: ServerLimits, knownSchedulers: Set<String>,
                          countTokens: (String) -> Int) throws {
         guard version == GenerationRequest.currentVersion else {
@@ -83,7 +84,7 @@ extension GenerationRequest {
             let tokens = countTokens(prompt)
             guard tokens <= limits.maxPromptTokens else {
                 let field = i < candidates.count ? "candidates[\(i)]" : "negativePrompt"
-                throw RequestError(.limitExceeded, field: field, "\(tokens) tokens exceed the limit of \(limits.maxPromptTokens)")
+                throw RequestError(.limitExceeded, field: field, "\(tokens) or more tokens exceed the limit of \(limits.maxPromptTokens)")
             }
         }
         let a = t.acceleration

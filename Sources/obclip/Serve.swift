@@ -56,6 +56,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most estimated activation memory of one forward pass, in MiB (default: 3/4 of the memory available at start). Larger requests get 422 naming this limit.")
     var maxRequestMemory: Int?
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (server certificate first): serve HTTPS, TLS terminated in this process. Needs --tls-key.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Arithmetic of the text encoder and UNet: fp32, f16 (weights stored as halves, f32 math) or bf16 (bf16 weights and activations, AVX512-BF16 dot products).")
     var precision = Precision.fp32
 
@@ -71,10 +77,17 @@ struct Serve: AsyncParsableCommand {
         let limits = ServerLimits(maxCandidates: maxCandidates, maxSteps: maxSteps, maxSwitchStep: maxSwitchStep,
                                   maxSide: maxSide, maxBodyBytes: maxBodyBytes)
         if let tokens, let warning = AccessPolicy.permissionWarning(tokenFile: tokens) { logger.warning("\(warning)") }
+        let tls: ServerTLS?
+        switch (tlsCertificate, tlsKey) {
+        case (nil, nil): tls = nil
+        case let (certificate?, key?):
+            do { tls = try ServerTLS(certificateFile: certificate, keyFile: key) } catch { throw ValidationError(error.description) }
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
         let settings = CloudServerSettings(host: host, port: port, limits: limits, queueCapacity: max(1, queue),
                                            drainTimeout: .seconds(drainSeconds), idleTimeout: .seconds(idleTimeout),
                                            bodyReadTimeout: .seconds(bodyTimeout), writeTimeout: .seconds(writeTimeout),
-                                           maxRequestMemoryBytes: maxRequestMemory.map { $0 << 20 })
+                                           maxRequestMemoryBytes: maxRequestMemory.map { $0 << 20 }, tls: tls)
         // Refuse an unsafe bind before spending time on loading models.
         do { try access.checkBindable(host: host) } catch { throw ValidationError("\(error)") }
         logger.info("loading models", metadata: ["directory": "\(model)", "precision": "\(precision.rawValue)"])
@@ -86,7 +99,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let server = try await RunningCloudServer.start(service, handleSignals: true)
-        FileHandle.standardError.write(Data("obclip serve: listening on http://\(host):\(server.port) (SIGTERM or Ctrl-C drains, then stops)\n".utf8))
+        FileHandle.standardError.write(Data("obclip serve: listening on \(tls == nil ? "http" : "https")://\(host):\(server.port) (SIGTERM or Ctrl-C drains, then stops)\n".utf8))
         try await server.waitUntilStopped()
     }
 }

@@ -52,6 +52,29 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.encode("a photo of a cat", length: 8), [49406, 320, 1125, 539, 320, 2368, 49407, 49407])
     }
 
+    /// The bounded count is exact up to its limit on every reference prompt and past it on
+    /// long ones, and refuses a 256 KiB one-word text without encoding it (BPE is quadratic in
+    /// a word's length: encoding a 16 KiB word took 14 CPU-seconds in the fuzz build).
+    func testTokenCountIsExactUpToItsLimitAndCheapPastIt() throws {
+        let tokenizer = try CLIPTokenizer.bundled()
+        XCTAssertGreaterThan(tokenizer.longestTokenBytes, 10)
+        XCTAssertLessThan(tokenizer.longestTokenBytes, 40)
+        for prompt in Self.reference.prompts + [String(repeating: "cat ", count: 100), "<|endoftext|> a <|startoftext|> b"] {
+            let exact = tokenizer.tokens(prompt).count
+            for limit in [0, 5, 75, 1000] {
+                let counted = tokenizer.tokenCount(prompt, stoppingAbove: limit)
+                if exact <= limit { XCTAssertEqual(counted, exact, prompt) } else { XCTAssertGreaterThan(counted, limit, prompt) }
+                XCTAssertLessThanOrEqual(counted, exact, "a count past the limit is a lower bound")
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let word = String((0..<(256 << 10)).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement(using: &generator)! })
+        let started = ContinuousClock.now
+        XCTAssertGreaterThan(tokenizer.tokenCount(word, stoppingAbove: 75), 75)
+        XCTAssertGreaterThan(tokenizer.tokenCount("a photo of " + word, stoppingAbove: 75), 75)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2), "the long word was encoded")
+    }
+
     /// A transformers tokenizer directory (vocab.json + merges.txt + config) gives the same ids.
     func testTokenizerDirectoryMatchesTransformers() throws {
         let tokenizer = try CLIPTokenizer(directory: Self.tokenizerDirectory)

@@ -16,8 +16,14 @@ final class LoadHarnessTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw POSIXError(.ENOENT, userInfo: [NSLocalizedDescriptionKey: "no obclip executable at \(executable.path) (swift test builds it)"])
         }
+        return try runToEnd(executable, arguments, environment: environment, directory: directory)
+    }
+
+    /// Runs `program` to the end; its exit, and stdout and stderr together.
+    static func runToEnd(_ program: URL, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil) throws
+        -> (reason: Process.TerminationReason, status: Int32, output: String) {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = directory }
@@ -56,5 +62,10 @@ final class LoadHarnessTests: XCTestCase {
 
     func testOverMemoryRequestIsRefused() throws {
         try run(["--scenarios", "memory"])
+    }
+
+    /// The server's activation estimate stays above the peak RSS a request really adds.
+    func testMemoryEstimateIsAnUpperBound() throws {
+        try run(["--scenarios", "estimate", "--estimate-sizes", "64x4,256x4"])
     }
 }

@@ -23,7 +23,7 @@ final class PacedBackend: GenerationBackend, @unchecked Sendable {
     var batches: [[GenerationRequest]] { lock.withLock { batchesSeen } }
     var cancelledBatches: Int { lock.withLock { cancellations } }
 
-    func tokenCount(of prompt: String) -> Int { tokenizer.tokens(prompt).count + 2 }
+    func tokenCount(of prompt: String, stoppingAbove limit: Int) -> Int { tokenizer.tokenCount(prompt, stoppingAbove: limit - 2) + 2 }
 
     /// One mebibyte per candidate, so memory limits can be exercised in round numbers.
     func estimatedMemoryBytes(for request: GenerationRequest) -> Int { request.candidates.count << 20 }

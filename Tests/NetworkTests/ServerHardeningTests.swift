@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackFleet
 import XCTest
 import WireProtocol
 @testable import CloudServer
@@ -93,5 +94,62 @@ final class ServerHardeningTests: XCTestCase {
             XCTAssertEqual(status, 503)
             XCTAssertEqual(error?.field, "server")
         }
+    }
+
+    func testAOneWordCandidateAsLargeAsTheBodyLimitIsRefusedCheaply() async throws {
+        // Tokenising this word in full would take the server minutes of CPU (BPE is quadratic
+        // in a word's length) before any queue bound applies; the bounded count refuses it at once.
+        let server = try await LoopbackServer.start(backend: try PacedBackend())
+        var generator = SystemRandomNumberGenerator()
+        var hostile = request()
+        hostile.candidates[0] = String((0..<(200 << 10)).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement(using: &generator)! })
+        let started = ContinuousClock.now
+        let answer = try await server.post(try hostile.encodedJSON())
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(3))
+        XCTAssertEqual(answer.status, 422)
+        XCTAssertEqual(answer.body.errorDetail?.field, "candidates[0]")
+        XCTAssertTrue(answer.body.errorDetail?.message.contains("or more tokens exceed the limit of 77") ?? false,
+                      String(decoding: answer.body, as: UTF8.self))
+        try await server.shutdown()
+    }
+
+    /// Descriptors open in this process (the in-process server's sockets included).
+    static var openFiles: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
+
+    func testWriteTimeoutClosesAConnectionThatDoesNotReadItsAnswer() async throws {
+        // A 32 MiB answer (32 candidates at 2048², PacedBackend's latents) is more than the
+        // kernel buffers on loopback take in (an 8 MiB one was swallowed whole: the client's
+        // 4 KiB receive buffer does not bound what the loopback queues for it).
+        var limits = ServerLimits()
+        limits.maxSide = 2048
+        let server = try await LoopbackServer.start(backend: try PacedBackend(), settings: CloudServerSettings(
+            limits: limits, idleTimeout: .seconds(60), bodyReadTimeout: .seconds(60), writeTimeout: .milliseconds(500)))
+        let body = try request(candidates: 32, side: 2048).encodedJSON()
+        let filesBefore = Self.openFiles
+        var received = Data()
+        do {
+            let connection = try RawConnection(port: server.running.port, receiveTimeout: 20, receiveBuffer: 4096)
+            XCTAssertTrue(connection.send(RawConnection.postHead(length: body.count) + body))
+            // Not reading: the socket buffers fill, NIO's channel turns unwritable, and after the
+            // write time-out the server abandons the answer and closes its end.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while Self.openFiles > filesBefore + 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            XCTAssertEqual(Self.openFiles, filesBefore + 1, "the server still holds the connection of a client that does not read")
+            // What was already in the buffers arrives, then the end of the stream, not the rest.
+            while let chunk = connection.receive(), !chunk.isEmpty { received += chunk }
+        }
+        let head = try XCTUnwrap(received.range(of: Data("\r\n\r\n".utf8)), "no response head")
+        let headText = String(decoding: received[..<head.lowerBound], as: UTF8.self).lowercased()
+        XCTAssertTrue(headText.hasPrefix("http/1.1 200"), headText)
+        let length = try XCTUnwrap(headText.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) })
+        XCTAssertGreaterThan(length, 32 << 20)
+        XCTAssertLessThan(received.count - head.upperBound, length, "the whole answer arrived: the write time-out never engaged")
+        // The slot is free: nothing admitted, and the next client is served.
+        let metrics = try await server.get("metrics").text
+        XCTAssertTrue(metrics.contains("obclip_queue_depth 0"), metrics)
+        let next = try await server.post(try request(seed: 2).encodedJSON())
+        XCTAssertEqual(next.status, 200)
+        try await server.shutdown()
     }
 }

@@ -9,6 +9,9 @@ struct BytePairEncoder: Sendable {
     private let byteIDs: [Int32]
     private let finalByteIDs: [Int32]
     private let merges: [UInt64: Merge]
+    /// The most bytes of a word one token spells (the longest merge result, `</w>` not
+    /// counted): a word of b bytes becomes at least ⌈b / longestTokenBytes⌉ tokens.
+    let longestTokenBytes: Int
 
     /// Fails with a description if the vocabulary lacks a byte character or a merge result.
     init(vocabulary: [String: Int], merges pairs: [(String, String)]) throws(BPEVocabularyError) {
@@ -22,7 +25,10 @@ struct BytePairEncoder: Sendable {
         }
         var merges: [UInt64: Merge] = [:]
         merges.reserveCapacity(pairs.count)
+        var longest = 1
         for (rank, (a, b)) in pairs.enumerated() {
+            // Byte-level characters are one scalar per byte.
+            longest = max(longest, (a + b).unicodeScalars.count - ((a + b).hasSuffix("</w>") ? 4 : 0))
             guard let ia = vocabulary[a] else { throw .missingToken(a) }
             guard let ib = vocabulary[b] else { throw .missingToken(b) }
             guard let merged = vocabulary[a + b] else { throw .missingToken(a + b) }
@@ -32,6 +38,7 @@ struct BytePairEncoder: Sendable {
         self.byteIDs = byteIDs
         self.finalByteIDs = finalByteIDs
         self.merges = merges
+        longestTokenBytes = longest
     }
 
     private static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }

@@ -123,14 +123,57 @@ public struct CLIPTokenizer: Sendable {
     /// The ids of `text` alone: no start/end tokens, no truncation.
     public func tokens(_ text: String) -> [Int] {
         var ids: [Int] = []
-        for (rawIndex, raw) in text.components(separatedBy: "<|endoftext|>").enumerated() {
-            if rawIndex > 0 { ids.append(endOfTextID) }
-            for (index, normalized) in CLIPPreTokenizer.normalize(raw).components(separatedBy: "<|startoftext|>").enumerated() {
-                if index > 0 { ids.append(startOfTextID) }
-                for word in CLIPPreTokenizer.words(normalized) { ids += encoder.encode(word: word) }
+        walk(text) { piece in
+            switch piece {
+            case .special(let id): ids.append(id)
+            case .word(let word): ids += encoder.encode(word: word)
             }
+            return true
         }
         return ids
+    }
+
+    /// `tokens(text).count` when that is at most `limit`; otherwise some number above `limit`.
+    ///
+    /// What a server checks a hostile candidate with: BPE is quadratic in a word's length (a
+    /// single 16 KiB word took seconds), so counting stops once past `limit`, and a word too long
+    /// to fit in what is left is counted by the fewest tokens it could be (each token spells at
+    /// most `longestTokenBytes` bytes) instead of being encoded. The work is then bounded by
+    /// `limit`, not by the length of the text.
+    public func tokenCount(_ text: String, stoppingAbove limit: Int) -> Int {
+        var count = 0
+        walk(text) { piece in
+            switch piece {
+            case .special: count += 1
+            case .word(let word):
+                let fewest = (word.utf8.count + encoder.longestTokenBytes - 1) / encoder.longestTokenBytes
+                count += count + fewest > limit ? fewest : encoder.encode(word: word).count
+            }
+            return count <= limit
+        }
+        return count
+    }
+
+    /// The most bytes one token spells (see `tokenCount(_:stoppingAbove:)`).
+    public var longestTokenBytes: Int { encoder.longestTokenBytes }
+
+    /// A piece of text as BPE sees it: a literal special token, or a pre-tokenised word.
+    private enum Piece {
+        case special(Int)
+        case word(String)
+    }
+
+    /// Visits the pieces of `text` in order until `visit` returns false: the literal
+    /// `<|endoftext|>` / `<|startoftext|>` tokens (see the type's documentation) and the words
+    /// of the normalised text between them.
+    private func walk(_ text: String, _ visit: (Piece) -> Bool) {
+        for (rawIndex, raw) in text.components(separatedBy: "<|endoftext|>").enumerated() {
+            if rawIndex > 0, !visit(.special(endOfTextID)) { return }
+            for (index, normalized) in CLIPPreTokenizer.normalize(raw).components(separatedBy: "<|startoftext|>").enumerated() {
+                if index > 0, !visit(.special(startOfTextID)) { return }
+                for word in CLIPPreTokenizer.words(normalized) where !visit(.word(word)) { return }
+            }
+        }
     }
 
     /// The `pad_token` named by the directory's tokenizer configuration, if any.

@@ -18,14 +18,28 @@ struct BenchLoad: AsyncParsableCommand {
     @Option(help: "The server's idle, body and write time-outs during the misbehaving run, in seconds.") var timeout = 1.0
     @Option(help: "Requests admitted when SIGTERM arrives.") var inFlight = 8
     @Option(help: "The drain deadline given to that server (--drain-seconds).") var drainSeconds = 30.0
+    @Option(help: "Sizes of the memory-estimate scenario, comma-separated SIDExN (image side in pixels, candidates).")
+    var estimateSizes = "64x1,64x4,256x4"
     @Option(help: "Scenarios to run, comma-separated, from \(Self.scenarios.joined(separator: ",")) (the log audit always runs last).")
     var scenarios = Self.scenarios.joined(separator: ",")
 
-    static let scenarios = ["burst", "disconnects", "kill", "drain", "memory"]
+    static let scenarios = ["burst", "disconnects", "kill", "drain", "memory", "estimate"]
 
     func validate() throws {
         let unknown = Set(scenarios.split(separator: ",").map(String.init)).subtracting(Self.scenarios)
         guard unknown.isEmpty else { throw ValidationError("unknown scenarios \(unknown.sorted()); known: \(Self.scenarios.joined(separator: ", "))") }
+        _ = try sizes()
+    }
+
+    /// `--estimate-sizes` as (side, candidates) pairs.
+    func sizes() throws -> [(side: Int, candidates: Int)] {
+        try estimateSizes.split(separator: ",").map { item in
+            let parts = item.split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] >= 8, parts[0] % 8 == 0, parts[1] >= 1 else {
+                throw ValidationError("--estimate-sizes: '\(item)' is not SIDExN with a side divisible by 8 (e.g. 512x4)")
+            }
+            return (parts[0], parts[1])
+        }
     }
 
     func run() async throws {
@@ -50,7 +64,10 @@ struct BenchLoad: AsyncParsableCommand {
             record(try await harness.drain(inFlight: inFlight, drainSeconds: 0.5))
         }
         if chosen.contains("memory") { record(try await harness.overMemory()) }
-        record(harness.logAudit(variants: 0..<100))
+        if chosen.contains("estimate") {
+            for size in try sizes() { record(try await harness.memoryEstimate(side: size.side, candidates: size.candidates)) }
+        }
+        record(try harness.logAudit(variants: 0..<100))
         let failed = rows.filter { !$0.held }.count
         print("\n\(rows.count - failed) held, \(failed) failed, \(String(format: "%.0f", Date().timeIntervalSince(started))) s wall")
         if failed > 0 { throw ExitCode.failure }

@@ -1,6 +1,7 @@
 import CloudServer
 import DeviceClient
 import Foundation
+import LoopbackFleet
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -20,22 +21,38 @@ struct LoadHarness {
     /// The bearer token every server requires; written to a mode-600 token file.
     let token = "tok-" + UUID().uuidString
     let workDirectory: URL
-    /// Everything every server logged, for the audit.
-    let logs = LogBuffer()
+    /// Every server's log file (`replica-….log`), for the audit.
+    var logDirectory: URL { workDirectory.appendingPathComponent("logs") }
 
     init(executable: URL, model: String) throws {
         self.executable = executable
         self.model = model
         workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("obclip-load-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: workDirectory.appendingPathComponent("logs"), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: tokenFile, contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o600])
     }
 
     var tokenFile: String { workDirectory.appendingPathComponent("tokens").path }
 
-    func startServer(port: Int = 0, _ extra: [String] = []) throws -> ServerProcess {
-        try ServerProcess(executable: executable, port: port,
-                          arguments: ["--model", model, "--tokens", tokenFile, "--log-level", "debug"] + extra, logs: logs)
+    /// An `obclip serve` child process on a free loopback port (LoopbackFleet's replica: own
+    /// process group, bounded lifetime, log file kept for the audit), started and handed to
+    /// `body`, killed afterwards whatever `body` did.
+    func withServer<T>(_ extra: [String] = [], _ body: (Replica) async throws -> T) async throws -> T {
+        let launch = ReplicaLaunch(executable: executable.path, model: model,
+                                   arguments: ["--tokens", tokenFile, "--log-level", "debug"] + extra,
+                                   lifetime: 3600, logDirectory: logDirectory)
+        let server = Replica(port: 0, launch: launch)
+        server.startTimeout = 600  // random:sd15 makes 1 B random weights first
+        try await server.start()
+        let result = await outcome { try await body(server) }
+        await server.kill()
+        return try result.get()
+    }
+
+    /// A `/metrics` sample of `server`, which must answer.
+    func metric(_ series: String, of server: Replica) async throws -> Double {
+        guard let value = await server.metric(series) else { throw HarnessError("\(server.url) gave no metric \(series)") }
+        return value
     }
 
     /// Marker words that only ever appear inside candidate prompts, so the log audit can look
@@ -70,51 +87,51 @@ struct LoadHarness {
     /// (outcomes by status), then one round with retries (every client must complete with the
     /// right latents), counting what the server says it served.
     func burst(clients: Int, queue: Int, distinct: Int) async throws -> HarnessRow {
-        let server = try startServer(["--queue", String(queue)])
-        defer { server.stop() }
-        let requests = (0..<clients).map { Self.request($0 % distinct) }
-        let references = try await (0..<distinct).asyncMap { try await self.single(Self.request($0), on: server) }
-        let servedBefore = try await server.metric("obclip_requests_total{outcome=\"ok\"}")
+        try await withServer(["--queue", String(queue)]) { server in
+            let requests = (0..<clients).map { Self.request($0 % distinct) }
+            let references = try await (0..<distinct).asyncMap { try await self.single(Self.request($0), on: server) }
+            let servedBefore = try await metric("obclip_requests_total{outcome=\"ok\"}", of: server)
 
-        let singles = try await requests.concurrentMap { request -> (Int, Bool) in
-            let (_, http) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), body: try request.encodedJSON(), token: token)
-            return (http.statusCode, http.value(forHTTPHeaderField: "Retry-After") != nil)
-        }
-        var byStatus: [Int: Int] = [:]
-        for (status, _) in singles { byStatus[status, default: 0] += 1 }
-        let refusalsWithoutRetryAfter = singles.filter { [429, 503].contains($0.0) && !$0.1 }.count
+            let singles = try await requests.concurrentMap { request -> (Int, Bool) in
+                let (_, http) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
+                return (http.statusCode, http.value(forHTTPHeaderField: "Retry-After") != nil)
+            }
+            var byStatus: [Int: Int] = [:]
+            for (status, _) in singles { byStatus[status, default: 0] += 1 }
+            let refusalsWithoutRetryAfter = singles.filter { [429, 503].contains($0.0) && !$0.1 }.count
 
-        let client = CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 200, initialDelay: 0.1, maxDelay: 1), timeout: 120)
-        let retried = try await requests.concurrentMap { request -> Result<CloudExchange, Error> in
-            await outcome { try await client.generate(request) }
+            let client = CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 200, initialDelay: 0.1, maxDelay: 1), timeout: 120)
+            let retried = try await requests.concurrentMap { request -> Result<CloudExchange, Error> in
+                await outcome { try await client.generate(request) }
+            }
+            var completed = 0, correct = 0, identical = 0, attempts: [Int] = []
+            var worst: Float = 0
+            for (i, result) in retried.enumerated() {
+                guard case .success(let exchange) = result else { continue }
+                completed += 1
+                attempts.append(exchange.attempts)
+                let reference = references[i % distinct]
+                let difference = zip(exchange.response.latents.scalars, reference.latents.scalars).map { abs($0 - $1) }.max() ?? .infinity
+                worst = max(worst, difference)
+                // Requests batched together run as one forward pass with more rows, whose GEMM
+                // blocking can round differently from the unloaded single run: same result to 1e-4.
+                if exchange.response.latents.shape == reference.latents.shape, difference <= 1e-4 { correct += 1 }
+                if exchange.response.latents == reference.latents { identical += 1 }
+            }
+            let served = try await metric("obclip_requests_total{outcome=\"ok\"}", of: server) - servedBefore
+            let okSingles = byStatus[200, default: 0]
+            let duplicated = Int(served) - okSingles - completed
+            let peak = server.process?.programStatus("VmHWM") ?? 0
+            let held = completed == clients && correct == clients && duplicated == 0 && refusalsWithoutRetryAfter == 0
+                && byStatus.keys.allSatisfy { [200, 429, 503].contains($0) }
+            return HarnessRow(
+                scenario: "burst", tried: "\(clients) concurrent clients, queue bound \(queue), \(distinct) distinct requests",
+                outcome: "single attempt: \(byStatus.sorted { $0.key < $1.key }.map { "\($0.value)×\($0.key)" }.joined(separator: ", "))"
+                    + " (every 429/503 with Retry-After: \(refusalsWithoutRetryAfter == 0)); with retries: \(completed)/\(clients) completed,"
+                    + " \(correct) correct to 1e-4 (\(identical) bit-identical to an unloaded run, worst |Δ| \(worst)), attempts max \(attempts.max() ?? 0),"
+                    + " lost \(clients - completed), duplicated \(duplicated), server peak RSS \(peak / 1024) MiB",
+                held: held)
         }
-        var completed = 0, correct = 0, identical = 0, attempts: [Int] = []
-        var worst: Float = 0
-        for (i, result) in retried.enumerated() {
-            guard case .success(let exchange) = result else { continue }
-            completed += 1
-            attempts.append(exchange.attempts)
-            let reference = references[i % distinct]
-            let difference = zip(exchange.response.latents.scalars, reference.latents.scalars).map { abs($0 - $1) }.max() ?? .infinity
-            worst = max(worst, difference)
-            // Requests batched together run as one forward pass with more rows, whose GEMM
-            // blocking can round differently from the unloaded single run: same result to 1e-4.
-            if exchange.response.latents.shape == reference.latents.shape, difference <= 1e-4 { correct += 1 }
-            if exchange.response.latents == reference.latents { identical += 1 }
-        }
-        let served = try await server.metric("obclip_requests_total{outcome=\"ok\"}") - servedBefore
-        let okSingles = byStatus[200, default: 0]
-        let duplicated = Int(served) - okSingles - completed
-        let peak = server.status("VmHWM") ?? 0
-        let held = completed == clients && correct == clients && duplicated == 0 && refusalsWithoutRetryAfter == 0
-            && byStatus.keys.allSatisfy { [200, 429, 503].contains($0) }
-        return HarnessRow(
-            scenario: "burst", tried: "\(clients) concurrent clients, queue bound \(queue), \(distinct) distinct requests",
-            outcome: "single attempt: \(byStatus.sorted { $0.key < $1.key }.map { "\($0.value)×\($0.key)" }.joined(separator: ", "))"
-                + " (every 429/503 with Retry-After: \(refusalsWithoutRetryAfter == 0)); with retries: \(completed)/\(clients) completed,"
-                + " \(correct) correct to 1e-4 (\(identical) bit-identical to an unloaded run, worst |Δ| \(worst)), attempts max \(attempts.max() ?? 0),"
-                + " lost \(clients - completed), duplicated \(duplicated), server peak RSS \(peak / 1024) MiB",
-            held: held)
     }
 
     /// `total` clients that misbehave (disconnect mid-wait or mid-body, drip their header or
@@ -122,11 +139,10 @@ struct LoadHarness {
     /// file descriptors and queue must come back, and it must still serve.
     func disconnects(total: Int, concurrency: Int, timeout: Double) async throws -> HarnessRow {
         let seconds = String(timeout)
-        let server = try startServer(["--queue", "8", "--idle-timeout", seconds, "--body-timeout", seconds, "--write-timeout", seconds,
-                                      "--max-side", "256"])
-        defer { server.stop() }
+        return try await withServer(["--queue", "8", "--idle-timeout", seconds, "--body-timeout", seconds, "--write-timeout", seconds,
+                                     "--max-side", "256"]) { server in
         _ = try await single(Self.request(0), on: server)  // warm: first-request allocations are not growth
-        let before = (threads: server.status("Threads") ?? 0, rss: server.status("VmRSS") ?? 0, files: server.openFiles)
+        let before = Self.resources(of: server)
         let body = try Self.request(1, steps: 8, switchStep: 6).encodedJSON()
         let large = try Self.request(2, steps: 2, switchStep: 1, side: 256).encodedJSON()
         let kinds = ["mid-wait", "mid-body", "slow header", "slow body", "slow reader"]
@@ -145,8 +161,8 @@ struct LoadHarness {
             }
         }
         try await Task.sleep(for: .seconds(timeout + 1))
-        let depth = try await server.metric("obclip_queue_depth")
-        let after = (threads: server.status("Threads") ?? 0, rss: server.status("VmRSS") ?? 0, files: server.openFiles)
+        let depth = try await metric("obclip_queue_depth", of: server)
+        let after = Self.resources(of: server)
         let stillServes = (try? await single(Self.request(3), on: server)) != nil
         let timeoutsHeld = ["slow header", "slow body", "slow reader"].allSatisfy { closedByServer[$0, default: 0] == count[$0, default: 0] }
         let held = depth == 0 && stillServes && timeoutsHeld && after.threads <= before.threads + 2 && after.files <= before.files + 2
@@ -156,6 +172,12 @@ struct LoadHarness {
                 + " threads \(before.threads)→\(after.threads), RSS \(before.rss / 1024)→\(after.rss / 1024) MiB, open fds \(before.files)→\(after.files),"
                 + " queue depth after \(Int(depth)), still serves: \(stillServes)",
             held: held)
+        }
+    }
+
+    /// Threads, resident memory (KiB) and open descriptors of the server process.
+    static func resources(of server: Replica) -> (threads: Int, rss: Int, files: Int) {
+        (server.process?.programStatus("Threads") ?? 0, server.process?.programStatus("VmRSS") ?? 0, server.process?.programOpenFiles() ?? -1)
     }
 
     /// One misbehaving client; true when the server ended the exchange itself (closed the
@@ -193,87 +215,119 @@ struct LoadHarness {
     /// SIGKILL while a request is being generated, then a restart on the same port: the
     /// retrying client must complete with latents byte-identical to an undisturbed run.
     func killAndRestart() async throws -> HarnessRow {
-        var server = try startServer()
+        try await withServer { server in
         let port = server.port
         let request = Self.request(5, steps: 30, switchStep: 25, candidates: 6)
         let reference = try await single(request, on: server)
         let client = CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 60, initialDelay: 0.2, maxDelay: 0.5), timeout: 120)
         let attempt = Task { try await client.generate(request) }
         let deadline = Date().addingTimeInterval(30)
-        while (try? await server.metric("obclip_queue_depth")) ?? 0 < 1, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        let admitted = (try? await server.metric("obclip_queue_depth")) ?? 0
-        server.signal(SIGKILL)
-        let killedStatus = server.waitForExit(timeout: 10)
+        while await server.metric("obclip_queue_depth") ?? 0 < 1, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let admitted = await server.metric("obclip_queue_depth") ?? 0
+        await server.kill()
+        let killedBy = server.process?.terminatingSignal
         try await Task.sleep(for: .milliseconds(300))
-        server = try startServer(port: port)
-        defer { server.stop() }
+        try await server.start()
         let exchange = try await attempt.value
         let identical = exchange.response.latents == reference.latents && exchange.response.continuation == reference.continuation
         return HarnessRow(
             scenario: "SIGKILL + restart", tried: "server killed with a request admitted (queue depth \(Int(admitted))), restarted on port \(port)",
-            outcome: "killed (status \(killedStatus.map(String.init) ?? "?")); client completed after \(exchange.attempts) attempts;"
+            outcome: "killed (signal \(killedBy.map(String.init) ?? "?")); client completed after \(exchange.attempts) attempts;"
                 + " latents and state byte-identical to an undisturbed run: \(identical)",
-            held: admitted >= 1 && identical && exchange.attempts > 1)
+            held: admitted >= 1 && identical && exchange.attempts > 1 && server.port == port)
+        }
     }
 
     /// SIGTERM with the queue full: admitted requests finish (or, past the drain deadline, get
     /// 503), new ones and `/readyz` get 503 with Retry-After, and the process exits in time.
     func drain(inFlight: Int, drainSeconds: Double) async throws -> HarnessRow {
-        let server = try startServer(["--queue", String(inFlight), "--drain-seconds", String(drainSeconds)])
-        defer { server.stop() }
-        let client = CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 1), timeout: 120)
-        let admitted = (0..<inFlight).map { i in Task { await outcome { try await client.generate(Self.request(10 + i, steps: 12, switchStep: 10)) } } }
-        let deadline = Date().addingTimeInterval(30)
-        while (try? await server.metric("obclip_queue_depth")) ?? 0 < Double(inFlight), Date() < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        let sent = Date()
-        server.signal(SIGTERM)
-        try await Task.sleep(for: .milliseconds(50))
-        let (_, ready) = try await LoopbackHTTP.get(server.url.appendingPathComponent("readyz"))
-        let (_, fresh) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"),
-                                                     body: try Self.request(99).encodedJSON(), token: token)
-        var finished = 0, refused = 0, other = 0
-        for task in admitted {
-            switch await task.value {
-            case .success: finished += 1
-            case .failure(CloudClientError.refused(503, _)): refused += 1
-            case .failure: other += 1
+        try await withServer(["--queue", String(inFlight), "--drain-seconds", String(drainSeconds)]) { server in
+            let client = CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 1), timeout: 120)
+            let admitted = (0..<inFlight).map { i in Task { await outcome { try await client.generate(Self.request(10 + i, steps: 12, switchStep: 10)) } } }
+            let deadline = Date().addingTimeInterval(30)
+            while await server.metric("obclip_queue_depth") ?? 0 < Double(inFlight), Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
             }
+            let sent = Date()
+            server.terminate()
+            try await Task.sleep(for: .milliseconds(50))
+            let (_, ready) = try await LoopbackHTTP.exchange(URLRequest(url: server.url.appendingPathComponent("readyz")))
+            let (_, fresh) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"),
+                                                         json: try Self.request(99).encodedJSON(), token: token)
+            var finished = 0, refused = 0, other = 0
+            for task in admitted {
+                switch await task.value {
+                case .success: finished += 1
+                case .failure(CloudClientError.refused(503, _)): refused += 1
+                case .failure: other += 1
+                }
+            }
+            await server.process?.waitForExit(seconds: drainSeconds + 30)
+            let exitSeconds = Date().timeIntervalSince(sent)
+            let status = server.process?.exitCode
+            let retryAfter = ready.value(forHTTPHeaderField: "Retry-After") != nil && fresh.value(forHTTPHeaderField: "Retry-After") != nil
+            let held = ready.statusCode == 503 && fresh.statusCode == 503 && retryAfter && other == 0 && finished + refused == inFlight
+                && status == 0 && exitSeconds <= drainSeconds + 5
+            return HarnessRow(
+                scenario: "SIGTERM drain", tried: "SIGTERM with \(inFlight) requests admitted, --drain-seconds \(drainSeconds)",
+                outcome: "during drain /readyz \(ready.statusCode), new request \(fresh.statusCode) (Retry-After: \(retryAfter));"
+                    + " admitted: \(finished) finished 200, \(refused) answered 503 at the deadline, \(other) other;"
+                    + " exit status \(status.map(String.init) ?? "none") after \(String(format: "%.2f", exitSeconds)) s",
+                held: held)
         }
-        let status = server.waitForExit(timeout: drainSeconds + 30)
-        let exitSeconds = Date().timeIntervalSince(sent)
-        let retryAfter = ready.value(forHTTPHeaderField: "Retry-After") != nil && fresh.value(forHTTPHeaderField: "Retry-After") != nil
-        let held = ready.statusCode == 503 && fresh.statusCode == 503 && retryAfter && other == 0 && finished + refused == inFlight
-            && status == 0 && exitSeconds <= drainSeconds + 5
-        return HarnessRow(
-            scenario: "SIGTERM drain", tried: "SIGTERM with \(inFlight) requests admitted, --drain-seconds \(drainSeconds)",
-            outcome: "during drain /readyz \(ready.statusCode), new request \(fresh.statusCode) (Retry-After: \(retryAfter));"
-                + " admitted: \(finished) finished 200, \(refused) answered 503 at the deadline, \(other) other;"
-                + " exit status \(status.map(String.init) ?? "none") after \(String(format: "%.2f", exitSeconds)) s",
-            held: held)
     }
 
     /// A request whose activations cannot fit this machine: refused with 422 naming the limit,
     /// before anything is allocated.
     func overMemory() async throws -> HarnessRow {
-        let server = try startServer(["--max-side", "8192"])
-        defer { server.stop() }
-        let before = server.status("VmRSS") ?? 0
-        let request = Self.request(20, side: 8192, candidates: 32)
-        let (data, http) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), body: try request.encodedJSON(), token: token)
-        let detail = try? JSONDecoder().decode(ErrorEnvelope.self, from: data).error
-        let after = server.status("VmRSS") ?? 0
-        let stillServes = (try? await single(Self.request(21), on: server)) != nil
-        return HarnessRow(
-            scenario: "over memory", tried: "N = 32 at 8192×8192 (server --max-side 8192) on a \(MachineFacts.memoryGiB) GiB machine",
-            outcome: "HTTP \(http.statusCode) field \(detail?.field ?? "-"): \(detail?.message ?? "-"); RSS \(before / 1024)→\(after / 1024) MiB; still serves: \(stillServes)",
-            held: http.statusCode == 422 && detail?.field == "memory" && stillServes && after < before + 100 * 1024)
+        try await withServer(["--max-side", "8192"]) { server in
+            let before = server.process?.programStatus("VmRSS") ?? 0
+            let request = Self.request(20, side: 8192, candidates: 32)
+            let (data, http) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
+            let detail = try? JSONDecoder().decode(ErrorEnvelope.self, from: data).error
+            let after = server.process?.programStatus("VmRSS") ?? 0
+            let stillServes = (try? await single(Self.request(21), on: server)) != nil
+            return HarnessRow(
+                scenario: "over memory", tried: "N = 32 at 8192×8192 (server --max-side 8192) on a \(MachineFacts.memoryGiB) GiB machine",
+                outcome: "HTTP \(http.statusCode) field \(detail?.field ?? "-"): \(detail?.message ?? "-"); RSS \(before / 1024)→\(after / 1024) MiB; still serves: \(stillServes)",
+                held: http.statusCode == 422 && detail?.field == "memory" && stillServes && after < before + 100 * 1024)
+        }
+    }
+
+    /// The server's activation estimate of a request against the resident memory its forward
+    /// pass really added: a fresh server per size, its peak reset after start (and one small
+    /// warm-up request, so thread pools and first-use buffers are not counted), then one request
+    /// of `candidates` at `side`² pixels (T = 2, k = 1: one UNet call on 2N rows). The estimate
+    /// is what the server logs with the answer; "held" means it was an upper bound.
+    func memoryEstimate(side: Int, candidates: Int) async throws -> HarnessRow {
+        try await withServer(["--max-side", String(max(side, 64))]) { server in
+            guard let process = server.process else { throw HarnessError("server not running") }
+            _ = try await single(Self.request(31, steps: 2, switchStep: 1, candidates: 1), on: server, timeout: 3600)
+            let base = process.programStatus("VmRSS") ?? 0
+            try process.resetPeakResident()
+            let logged = process.log.count
+            let started = Date()
+            _ = try await single(Self.request(30, steps: 2, switchStep: 1, side: side, candidates: candidates), on: server, timeout: 3600)
+            let seconds = Date().timeIntervalSince(started)
+            let peak = process.programStatus("VmHWM") ?? 0
+            let served = process.log.dropFirst(logged).split(separator: "\n").last { $0.contains("generation served") } ?? ""
+            guard let range = served.range(of: "estimatedActivationBytes="),
+                  let estimate = Int(served[range.upperBound...].prefix(while: \.isNumber)) else {
+                throw HarnessError("no estimatedActivationBytes in the server's log line: \(served)")
+            }
+            let measured = (peak - base) * 1024
+            let mib = { (bytes: Int) in String(format: "%.1f", Double(bytes) / 1048576) }
+            return HarnessRow(
+                scenario: "memory estimate", tried: "\(model.split(separator: "/").last ?? ""), N = \(candidates) at \(side)×\(side) (latents \(side / 8)², \(2 * candidates) UNet rows)",
+                outcome: "estimated \(mib(estimate)) MiB, peak RSS above the warm server \(mib(measured)) MiB (estimate / measured \(String(format: "%.2f", Double(estimate) / Double(max(measured, 1))))); RSS before \(base / 1024) MiB; \(String(format: "%.0f", seconds)) s",
+                held: estimate >= measured)
+        }
     }
 
     /// Every byte every server logged, searched for the candidates, their words and the token.
-    func logAudit(variants: Range<Int>) -> HarnessRow {
-        let text = logs.bytes
+    func logAudit(variants: Range<Int>) throws -> HarnessRow {
+        let files = try FileManager.default.contentsOfDirectory(at: logDirectory, includingPropertiesForKeys: nil)
+        let text = try files.sorted { $0.path < $1.path }.reduce(into: Data()) { $0 += try Data(contentsOf: $1) }
         let lines = text.split(separator: UInt8(ascii: "\n")).count
         let found = secrets(variants: variants).filter { text.range(of: Data($0.utf8)) != nil || text.range(of: Data($0.lowercased().utf8)) != nil }
         return HarnessRow(
@@ -283,8 +337,8 @@ struct LoadHarness {
     }
 
     /// One successful exchange with no retries, for references.
-    func single(_ request: GenerationRequest, on server: ServerProcess) async throws -> GenerationResponse {
-        try await CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 1), timeout: 120).generate(request).response
+    func single(_ request: GenerationRequest, on server: Replica, timeout: Double = 120) async throws -> GenerationResponse {
+        try await CloudClient(server: server.url, token: token, retry: RetryPolicy(maxAttempts: 1), timeout: timeout).generate(request).response
     }
 }
 
@@ -296,6 +350,12 @@ struct HarnessRow: Sendable {
     let held: Bool
 
     var markdown: String { "| \(scenario) | \(tried) | \(outcome) | \(held ? "held" : "**FAILED**") |" }
+}
+
+/// A harness step that could not run as planned (not a finding about the server).
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Facts about this machine, for the report.

@@ -5,14 +5,14 @@ import Glibc
 
 /// A plain TCP connection to a loopback port, for clients no HTTP library would be: ones that
 /// stop mid-body, drip their header, or never read the answer.
-final class RawConnection {
+public final class RawConnection {
     private let socketFD: Int32
 
     /// Connects to 127.0.0.1:`port`, with `receiveTimeout` on reads. `receiveBuffer` shrinks
     /// the socket's receive buffer (a slow reader's window).
-    init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int? = nil) throws {
+    public init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int? = nil) throws {
         socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw HarnessError("socket: errno \(errno)") }
+        guard socketFD >= 0 else { throw FleetError.connection("socket: errno \(errno)") }
         var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - receiveTimeout.rounded(.down)) * 1e6))
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if var size = receiveBuffer.map(Int32.init) {
@@ -27,7 +27,7 @@ final class RawConnection {
         }
         guard connected == 0 else {
             close(socketFD)
-            throw HarnessError("connect to 127.0.0.1:\(port): errno \(errno)")
+            throw FleetError.connection("connect to 127.0.0.1:\(port): errno \(errno)")
         }
     }
 
@@ -35,7 +35,7 @@ final class RawConnection {
 
     /// Sends all of `data`; false once the peer has closed.
     @discardableResult
-    func send(_ data: Data) -> Bool {
+    public func send(_ data: Data) -> Bool {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -49,7 +49,7 @@ final class RawConnection {
 
     /// Sends `data` one byte every `pause` seconds for at most `seconds`; true when the peer
     /// closed the connection meanwhile.
-    func drip(_ data: Data, pause: Double, for seconds: Double) -> Bool {
+    public func drip(_ data: Data, pause: Double, for seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         for byte in data where Date() < deadline {
             guard send(Data([byte])) else { return true }
@@ -59,7 +59,7 @@ final class RawConnection {
     }
 
     /// Reads what has arrived (up to `limit` bytes): empty at end of stream, nil on time-out or error.
-    func receive(limit: Int = 65536) -> Data? {
+    public func receive(limit: Int = 65536) -> Data? {
         var buffer = [UInt8](repeating: 0, count: limit)
         let count = recv(socketFD, &buffer, limit, 0)
         if count < 0 { return nil }
@@ -67,7 +67,7 @@ final class RawConnection {
     }
 
     /// Reads until the peer closes (true) or a read times out (false); drops the bytes.
-    func readsToEnd() -> Bool {
+    public func readsToEnd() -> Bool {
         while let chunk = receive() {
             if chunk.isEmpty { return true }
         }
@@ -75,7 +75,7 @@ final class RawConnection {
     }
 
     /// The HTTP head of a POST to /v1/generate announcing `length` body bytes.
-    static func postHead(length: Int) -> Data {
+    public static func postHead(length: Int) -> Data {
         Data("POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n".utf8)
     }
 }
