@@ -6,7 +6,7 @@
 # child process and is cached in /tmp/obclip-openvino-ir, so it is neither timed nor counted).
 #
 # Usage: scripts/bench-peers.sh [--rows LIST] [--precisions LIST] [--size PIXELS]
-#                               [--repeats N] [--warmup N] [--no-torch] [--no-openvino]
+#                               [--repeats N] [--warmup N] [--no-torch] [--no-openvino] [--lock FILE]
 #   --rows        comma-separated, from: sd15:1 sd15:2 sd15:12 bk-sdm-small:1 bk-sdm-small:2
 #                 bk-sdm-small:12 vae text-encoder (ARCH:BATCH is a UNet row; default: all)
 #   --precisions  obclip precisions, each measured next to its peers: fp32 (OpenVINO inference
@@ -16,15 +16,16 @@
 #   --size        image size in pixels (default 512, i.e. 64×64 latents)
 #   --repeats     timed forwards per measurement (default 3); --warmup untimed first (default 1)
 #   --no-torch, --no-openvino   leave that peer out
+#   --lock FILE   run each measurement under `flock FILE` (a shared machine's big-memory lock)
 # Peers (developers only): pip install torch diffusers transformers openvino
 # Quick check: scripts/bench-peers.sh --rows bk-sdm-small:1,text-encoder --size 128 --repeats 1 --warmup 0
 # The full table takes about two hours of both cores; run it on a quiet machine. OpenVINO's SD1.5
-# rows peak near 7 GiB: on a shared machine run the script under `flock /work/wt/bigmem.lock`.
+# rows peak near 7 GiB: on a shared machine pass --lock with its big-memory lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rows="sd15:1,sd15:2,sd15:12,bk-sdm-small:1,bk-sdm-small:2,bk-sdm-small:12,vae,text-encoder"
-precisions="fp32,bf16" size=512 repeats=3 warmup=1 torch=1 openvino=1
+precisions="fp32,bf16" size=512 repeats=3 warmup=1 torch=1 openvino=1 lock=
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) rows=$2; shift 2 ;;
@@ -34,7 +35,8 @@ while [ $# -gt 0 ]; do
         --warmup) warmup=$2; shift 2 ;;
         --no-torch) torch=0; shift ;;
         --no-openvino) openvino=0; shift ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --lock) lock=$2; shift 2 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-peers: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -57,6 +59,7 @@ fi
 swift build -c release --product obclip 2>&1 | grep -E "error" || true
 obclip="$(swift build -c release --show-bin-path)/obclip"
 common=(--repeats "$repeats" --warmup "$warmup")
+measure() { if [ -n "$lock" ]; then flock "$lock" "$@"; else "$@"; fi; }
 
 # Prints "median min max rss" parsed from a result line of either side (or "- - - -").
 parse() {
@@ -91,7 +94,7 @@ for row in ${rows//,/ }; do
     fp32_median=-
     for precision in ${precisions//,/ }; do
         echo "== $label, $precision (load average $(cut -d" " -f1-3 /proc/loadavg))"
-        line=$("${ours[@]}" --precision "$precision" "${common[@]}" 2>&1 | grep "per forward" || echo "obclip failed")
+        line=$(measure "${ours[@]}" --precision "$precision" "${common[@]}" 2>&1 | grep "per forward" || echo "obclip failed")
         echo "$line"
         read -r om omin omax orss <<<"$(parse "$line")"
         isa=$(grep -o 'kernels [a-z0-9]*' <<<"$line" || echo "kernels ?")
@@ -99,13 +102,13 @@ for row in ${rows//,/ }; do
         [ "$precision" = bf16 ] && flags=(--bf16) && peer=bf16
         vm=- vmin=- vmax=- vrss=-
         if [ "$openvino" = 1 ]; then
-            line=$(python3 tools/bench_openvino_models.py "${peer_args[@]}" --repeat "$repeats" --warmup "$warmup" "${flags[@]}" 2>&1 | grep "per forward" || echo "openvino failed")
+            line=$(measure python3 tools/bench_openvino_models.py "${peer_args[@]}" --repeat "$repeats" --warmup "$warmup" "${flags[@]}" 2>&1 | grep "per forward" || echo "openvino failed")
             echo "$line"
             read -r vm vmin vmax vrss <<<"$(parse "$line")"
         fi
         tm=- tmin=- tmax=- trss=-
         if [ "$torch" = 1 ]; then
-            line=$(python3 tools/bench_torch_models.py "${peer_args[@]}" --repeat "$repeats" --warmup "$warmup" "${flags[@]}" 2>&1 | grep "per forward" || echo "torch failed")
+            line=$(measure python3 tools/bench_torch_models.py "${peer_args[@]}" --repeat "$repeats" --warmup "$warmup" "${flags[@]}" 2>&1 | grep "per forward" || echo "torch failed")
             echo "$line"
             read -r tm tmin tmax trss <<<"$(parse "$line")"
         fi
