@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch/diffusers peer for obclip's model benchmarks (random weights, fp32 or bf16, CPU).
 
-Prints one line per measurement so `scripts/bench-vs-torch.sh` can interleave it with obclip's
+Prints one line per measurement so `scripts/bench-peers.sh` can interleave it with obclip's
 own benchmark of the same architecture. Needs: pip install torch diffusers transformers.
+The model construction (`build_case`) is shared with the OpenVINO peer, tools/bench_openvino_models.py.
 
   python3 tools/bench_torch_models.py unet --arch sd15 --batch 1 --size 512 --repeat 3
   python3 tools/bench_torch_models.py vae --size 512
@@ -47,30 +48,70 @@ ARCHS.update({
 
 
 def timed(fn, repeat, warmup):
-    """Wall seconds of each timed call, and the process CPU seconds per timed call (all threads:
-    on a shared machine wall time includes waiting for a core, CPU time does not)."""
     for _ in range(warmup):
         fn()
     times = []
-    cpu = time.process_time()
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return times, (time.process_time() - cpu) / repeat
+    return times
 
 
-def report(name, measured):
-    """One line in the format of obclip's model benchmarks, which scripts/bench-vs-torch.sh parses."""
-    times, cpu = measured
+def report(name, times, peer="torch", threads=None):
+    """One line in the format of obclip's model benchmarks, which scripts/bench-peers.sh parses."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024)  # KiB on Linux → GiB
-    print(f"torch {name}: median {statistics.median(times):.3f} s per forward (min {min(times):.3f}, "
-          f"max {max(times):.3f}, {len(times)} timed), CPU {cpu:.3f} s per forward, peak RSS {peak:.3f} GiB, "
-          f"threads {torch.get_num_threads()}", flush=True)
+    print(f"{peer} {name}: median {statistics.median(times):.3f} s per forward (min {min(times):.3f}, "
+          f"max {max(times):.3f}, {len(times)} timed), peak RSS {peak:.3f} GiB, "
+          f"threads {threads or torch.get_num_threads()}", flush=True)
 
 
-def main():
-    p = argparse.ArgumentParser()
+class Forward(torch.nn.Module):
+    """One benchmarked forward as a module of tensors in, one tensor out, so PyTorch times it and
+    OpenVINO (tools/bench_openvino_models.py) converts it from the same construction."""
+
+    def __init__(self, model, run):
+        super().__init__()
+        self.model, self.run = model, run
+
+    def forward(self, *inputs):
+        return self.run(self.model, *inputs)
+
+
+def build_case(what, arch="sd15", batch=1, size=512, dtype=torch.float32):
+    """The random-weight model (seeded) and inputs of one benchmark row: (name, Forward, inputs)."""
+    torch.manual_seed(0)
+    if what == "unet":
+        from diffusers import UNet2DConditionModel
+        m = UNet2DConditionModel(**ARCHS[arch]).eval().to(dtype)
+        lat = size // 8
+        inputs = [torch.randn(batch, 4, lat, lat, dtype=dtype), torch.tensor([500.0] * batch),
+                  torch.randn(batch, 77, m.config.cross_attention_dim, dtype=dtype)]
+        if m.config.addition_embed_type == "text_time":
+            inputs += [torch.randn(batch, 1280, dtype=dtype),
+                       torch.tensor([[size, size, 0, 0, size, size]] * batch, dtype=dtype)]
+            run = lambda m, x, t, c, text, ids: m(x, t, c, added_cond_kwargs={"text_embeds": text, "time_ids": ids}).sample
+        else:
+            run = lambda m, x, t, c: m(x, t, c).sample
+        return f"unet {arch} batch {batch} size {size}", Forward(m, run), inputs
+    if what == "vae":
+        from diffusers import AutoencoderKL
+        m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
+                          down_block_types=["DownEncoderBlock2D"] * 4,
+                          up_block_types=["UpDecoderBlock2D"] * 4).eval().to(dtype)
+        z = torch.randn(batch, 4, size // 8, size // 8, dtype=dtype)
+        return f"vae decode batch {batch} size {size}", Forward(m, lambda m, z: m.decode(z).sample), [z]
+    from transformers import CLIPTextConfig, CLIPTextModel
+    m = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                                     num_hidden_layers=12, max_position_embeddings=77,
+                                     hidden_act="quick_gelu")).eval().to(dtype)
+    ids = torch.randint(0, 49408, (batch, 77))
+    return f"text-encoder batch {batch}", Forward(m, lambda m, ids: m(ids).last_hidden_state), [ids]
+
+
+def arguments(description):
+    """The command line both peers share, so the bench script calls them alike."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("what", choices=["unet", "vae", "text-encoder"])
     p.add_argument("--arch", default="sd15", choices=sorted(ARCHS))
     p.add_argument("--batch", type=int, default=1)
@@ -78,39 +119,17 @@ def main():
     p.add_argument("--repeat", type=int, default=3, help="timed forwards")
     p.add_argument("--warmup", type=int, default=1, help="untimed forwards first")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--bf16", action="store_true", help="model weights and inputs in bfloat16 (PyTorch's fast CPU bf16 path)")
-    a = p.parse_args()
+    p.add_argument("--bf16", action="store_true", help="bfloat16 inference")
+    return p
+
+
+def main():
+    a = arguments("PyTorch peer; --bf16 puts model weights and inputs in bfloat16 (PyTorch's fast CPU bf16 path)").parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
     dtype = torch.bfloat16 if a.bf16 else torch.float32
     with torch.no_grad():
-        if a.what == "unet":
-            from diffusers import UNet2DConditionModel
-            m = UNet2DConditionModel(**ARCHS[a.arch]).eval().to(dtype)
-            lat = a.size // 8
-            x = torch.randn(a.batch, 4, lat, lat, dtype=dtype)
-            c = torch.randn(a.batch, 77, m.config.cross_attention_dim, dtype=dtype)
-            t = torch.tensor([500.0] * a.batch)
-            added = None
-            if m.config.addition_embed_type == "text_time":
-                added = {"text_embeds": torch.randn(a.batch, 1280, dtype=dtype),
-                         "time_ids": torch.tensor([[a.size, a.size, 0, 0, a.size, a.size]] * a.batch, dtype=dtype)}
-            report(f"unet {a.arch} batch {a.batch} size {a.size} {dtype}",
-                   timed(lambda: m(x, t, c, added_cond_kwargs=added).sample, a.repeat, a.warmup))
-        elif a.what == "vae":
-            from diffusers import AutoencoderKL
-            m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
-                              down_block_types=["DownEncoderBlock2D"] * 4,
-                              up_block_types=["UpDecoderBlock2D"] * 4).eval().to(dtype)
-            z = torch.randn(a.batch, 4, a.size // 8, a.size // 8, dtype=dtype)
-            report(f"vae decode batch {a.batch} size {a.size} {dtype}", timed(lambda: m.decode(z).sample, a.repeat, a.warmup))
-        else:
-            from transformers import CLIPTextConfig, CLIPTextModel
-            m = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
-                                             num_hidden_layers=12, max_position_embeddings=77,
-                                             hidden_act="quick_gelu")).eval().to(dtype)
-            ids = torch.randint(0, 49408, (a.batch, 77))
-            report(f"text-encoder batch {a.batch} {dtype}", timed(lambda: m(ids).last_hidden_state, a.repeat, a.warmup))
+        name, forward, inputs = build_case(a.what, a.arch, a.batch, a.size, dtype)
+        report(f"{name} {dtype}", timed(lambda: forward(*inputs), a.repeat, a.warmup))
 
 
 if __name__ == "__main__":

@@ -298,10 +298,10 @@ void obc_attention(const float *q, long ldq, const float *k, long ldk, const flo
         return;
     }
     int isa = obc_isa(), bf16 = format == OBC_BF16;
-    obc_microkernel_choice f32 = obc_select_microkernel();
+    obc_microkernel_choice products = bf16 && isa >= OBC_ISA_AVX512BF16 ? obc_select_bf16_microkernel() : obc_select_microkernel();
     attention_kernels ak = {
-        .kernel = bf16 && isa >= OBC_ISA_AVX512BF16 ? obc_bf16_microkernel() : f32.run,
-        .tile_panels = bf16 && isa >= OBC_ISA_AVX512BF16 ? 2 : f32.panels,
+        .kernel = products.run,
+        .tile_panels = products.panels,
         .interleave = obc_select_interleave(0),
         .softmax_panel = isa >= OBC_ISA_AVX512 ? (bf16 ? softmax_panel_avx512_coarse : softmax_panel_avx512)
                        : isa >= OBC_ISA_AVX2 ? softmax_panel_avx2 : softmax_panel_generic,

@@ -1,4 +1,5 @@
 #include "internal.h"
+#include <cpuid.h>
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,24 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
             char *out = (char *)packed + ((size_t)k0 * npad + (size_t)panel * depth * OBC_NR) * esize;
             if (format == OBC_BF16) obc_pack_pairs_bf16(panel_f32, kc, OBC_NR, (uint16_t *)out);
             else obc_narrow(panel_f32, (long)kc * OBC_NR, format, out);
+        }
+    }
+}
+
+void obc_unpack_b(const void *packed, int k, int n, int format, float *b) {
+    int npad = round_up(n, OBC_NR);
+    size_t esize = obc_format_size(format);
+    float panel_f32[OBC_KC_MAX * OBC_NR];
+    for (int blk = 0; blk < obc_kblock_count(k, format); blk++) {
+        int k0, kc;
+        obc_kblock(k, format, blk, &k0, &kc);
+        int depth = stored_depth(kc, format);
+        for (int panel = 0; panel < npad / OBC_NR; panel++) {
+            const char *in = (const char *)packed + ((size_t)k0 * npad + (size_t)panel * depth * OBC_NR) * esize;
+            if (format == OBC_BF16) obc_unpack_pairs_bf16((const uint16_t *)in, kc, OBC_NR, panel_f32);
+            else obc_widen(in, (long)kc * OBC_NR, format, panel_f32);
+            int j0 = panel * OBC_NR, width = n - j0 < OBC_NR ? n - j0 : OBC_NR;
+            for (int p = 0; p < kc; p++) memcpy(b + (size_t)(k0 + p) * n + j0, panel_f32 + (size_t)p * OBC_NR, sizeof(float) * width);
         }
     }
 }
@@ -190,9 +209,52 @@ static inline void store_tile_avx512(const __m512 lo[OBC_MR], const __m512 hi[OB
     }
 }
 
-/// AVX-512F: an MR×2NR tile over two panels (12 zmm accumulators, enough independent FMA
-/// chains to keep both 512-bit FMA ports busy). A one-panel tile (GEMM's last column panel)
-/// goes to the AVX2 kernel: a zmm version of it measured ~20% slower in attention.
+/// AVX-512F: an MR×(panels·NR) tile, `panels` (2 or 4, a constant at each call site) zmm
+/// accumulators per row: 12 or 24 independent FMA chains. Four panels load one A broadcast per
+/// 4 FMAs instead of 2, which full-width AVX-512 cores (Zen 5) need to keep both 512-bit FMA
+/// pipes fed; see `wide_tiles`.
+__attribute__((target("avx512f"), always_inline))
+static inline void f32_tile_zmm(int kc, const float *a, const float *b, long ldb, long b_next,
+                                float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                                const float *bias, int panels) {
+    __m512 acc[4][OBC_MR];
+    for (int q = 0; q < 4; q++)
+        for (int i = 0; i < OBC_MR; i++) acc[q][i] = _mm512_setzero_ps();
+    // Start pulling the addend in now so the final read-modify-write does not stall.
+    if (c_in) for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c_in + (size_t)i * ldc_in), _MM_HINT_T0);
+#pragma clang loop unroll_count(2)
+    for (int p = 0; p < kc; p++) {
+        const float *bp = b + (size_t)p * ldb;
+        __m512 bq[4];
+        for (int q = 0; q < panels; q++) bq[q] = _mm512_loadu_ps(bp + q * b_next);
+        const float *ap = a + (size_t)p * OBC_MR;
+        for (int i = 0; i < OBC_MR; i++) {
+            __m512 av = _mm512_set1_ps(ap[i]);
+            for (int q = 0; q < panels; q++) acc[q][i] = _mm512_fmadd_ps(av, bq[q], acc[q][i]);
+        }
+    }
+    store_tile_avx512(acc[0], acc[1], c, ldc, c_in, ldc_in, mr, nr < 2 * OBC_NR ? nr : 2 * OBC_NR, bias);
+    if (panels == 4)
+        store_tile_avx512(acc[2], acc[3], c + 2 * OBC_NR, ldc, c_in ? c_in + 2 * OBC_NR : NULL, ldc_in, mr,
+                          nr - 2 * OBC_NR, bias ? bias + 2 * OBC_NR : NULL);
+}
+
+/// Splits a tile of nr columns into the widest tiles that read only panels that exist: four
+/// panels when nr > 3·NR, else two (and the one- or two-panel rest).
+#define OBC_SPLIT_WIDE(tile, one, ...)                                                              \
+    do {                                                                                            \
+        if (nr > 3 * OBC_NR) { tile(__VA_ARGS__, 4); return; }                                      \
+        if (nr > 2 * OBC_NR) {                                                                      \
+            tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, 2 * OBC_NR, bias, 2);             \
+            const void *b3 = (const char *)b + 2 * b_next * (long)sizeof(*(b));                     \
+            one(kc, a, b3, ldb, b_next, c + 2 * OBC_NR, ldc, c_in ? c_in + 2 * OBC_NR : NULL, ldc_in, mr, \
+                nr - 2 * OBC_NR, bias ? bias + 2 * OBC_NR : NULL);                                  \
+            return;                                                                                 \
+        }                                                                                           \
+    } while (0)
+
+/// AVX-512F kernel: tiles of 2 or 4 panels. A one-panel tile (GEMM's last column panel) goes to
+/// the AVX2 kernel: a zmm version of it measured ~20% slower in attention.
 __attribute__((target("avx512f")))
 static void microkernel_avx512(int kc, const void *a_, const void *b_, long ldb, long b_next,
                                float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
@@ -202,65 +264,86 @@ static void microkernel_avx512(int kc, const void *a_, const void *b_, long ldb,
         return;
     }
     const float *a = a_, *b = b_;
-    __m512 lo[OBC_MR], hi[OBC_MR];
-    for (int i = 0; i < OBC_MR; i++) lo[i] = hi[i] = _mm512_setzero_ps();
-    // Start pulling the addend in now so the final read-modify-write does not stall.
-    if (c_in) for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c_in + (size_t)i * ldc_in), _MM_HINT_T0);
-#pragma clang loop unroll_count(2)
-    for (int p = 0; p < kc; p++) {
-        const float *bp = b + (size_t)p * ldb;
-        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + b_next);
-        const float *ap = a + (size_t)p * OBC_MR;
-        for (int i = 0; i < OBC_MR; i++) {
-            __m512 av = _mm512_set1_ps(ap[i]);
-            lo[i] = _mm512_fmadd_ps(av, b0, lo[i]);
-            hi[i] = _mm512_fmadd_ps(av, b1, hi[i]);
-        }
-    }
-    store_tile_avx512(lo, hi, c, ldc, c_in, ldc_in, mr, nr, bias);
+    OBC_SPLIT_WIDE(f32_tile_zmm, microkernel_avx2, kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias);
+    f32_tile_zmm(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 2);
 }
 
 /// The AVX512-BF16 tile: per k-pair, one `vdpbf16ps` per row and panel multiplies a broadcast
 /// (a[i,p], a[i,p+1]) pair by 16 columns' pairs and adds both exact products into f32 lanes:
-/// 32 multiply-adds per instruction, twice the f32 FMA. `panels` (1 or 2) is a constant at each
-/// call site, so each width compiles to its own loop.
+/// 32 multiply-adds per instruction, twice the f32 FMA. `panels` (1, 2 or 4) is a constant at
+/// each call site, so each width compiles to its own loop.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
 static inline void bf16_tile(int kc, const uint16_t *a, const uint16_t *b, long ldb, long b_next,
                              float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
                              const float *bias, int panels) {
     int pairs = (kc + 1) / 2;
-    __m512 lo[OBC_MR], hi[OBC_MR];
-    for (int i = 0; i < OBC_MR; i++) lo[i] = hi[i] = _mm512_setzero_ps();
+    __m512 acc[4][OBC_MR];
+    for (int q = 0; q < 4; q++)
+        for (int i = 0; i < OBC_MR; i++) acc[q][i] = _mm512_setzero_ps();
     if (c_in) for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c_in + (size_t)i * ldc_in), _MM_HINT_T0);
     const uint32_t *ap = (const uint32_t *)a;
 #pragma clang loop unroll_count(2)
     for (int p = 0; p < pairs; p++) {
         const uint16_t *bp = b + (size_t)p * ldb;
-        __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
-        __m512bh b1 = panels == 2 ? (__m512bh)_mm512_loadu_si512(bp + b_next) : b0;
+        __m512bh bq[4];
+        for (int q = 0; q < panels; q++) bq[q] = (__m512bh)_mm512_loadu_si512(bp + q * b_next);
         for (int i = 0; i < OBC_MR; i++) {
             __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[(size_t)p * OBC_MR + i]);
-            lo[i] = _mm512_dpbf16_ps(lo[i], av, b0);
-            if (panels == 2) hi[i] = _mm512_dpbf16_ps(hi[i], av, b1);
+            for (int q = 0; q < panels; q++) acc[q][i] = _mm512_dpbf16_ps(acc[q][i], av, bq[q]);
         }
     }
-    store_tile_avx512(lo, hi, c, ldc, c_in, ldc_in, mr, nr, bias);
+    store_tile_avx512(acc[0], acc[1], c, ldc, c_in, ldc_in, mr, nr < 2 * OBC_NR ? nr : 2 * OBC_NR, bias);
+    if (panels == 4)
+        store_tile_avx512(acc[2], acc[3], c + 2 * OBC_NR, ldc, c_in ? c_in + 2 * OBC_NR : NULL, ldc_in, mr,
+                          nr - 2 * OBC_NR, bias ? bias + 2 * OBC_NR : NULL);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void microkernel_avx512bf16(int kc, const void *a, const void *b, long ldb, long b_next,
-                                   float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
-                                   const float *bias) {
-    if (nr <= OBC_NR) bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 1);
-    else bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 2);
+static void bf16_one_panel(int kc, const void *a, const void *b, long ldb, long b_next,
+                           float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr, const float *bias) {
+    bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 1);
 }
 
-obc_microkernel obc_bf16_microkernel(void) { return microkernel_avx512bf16; }
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void microkernel_avx512bf16(int kc, const void *a_, const void *b_, long ldb, long b_next,
+                                   float *c, long ldc, const float *c_in, long ldc_in, int mr, int nr,
+                                   const float *bias) {
+    const uint16_t *a = a_, *b = b_;
+    if (nr <= OBC_NR) { bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 1); return; }
+    OBC_SPLIT_WIDE(bf16_tile, bf16_one_panel, kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias);
+    bf16_tile(kc, a, b, ldb, b_next, c, ldc, c_in, ldc_in, mr, nr, bias, 2);
+}
+
+/// Panels per tile on the AVX-512 levels: 4 (a 6×64 tile, 24 accumulators) on cores that run a
+/// 512-bit FMA in one pass, 2 (6×32) on those that split it into 256-bit halves. The wider tile
+/// issues one A broadcast per 4 FMAs instead of 2 and re-reads each packed A panel from L2 half
+/// as often; with full-width FMAs (Zen 5, two 512-bit pipes) that measured 12–15 % less CPU time
+/// per bf16 UNet forward (docs/DECISIONS.md). Zen 4 (AMD family 0x19) takes two passes per zmm
+/// FMA, so per cycle it needs half the operands and the measured 6×32 tile stays. Only AMD
+/// families are told apart: Intel's AVX-512 cores differ in FMA ports by model, none was measured.
+static int wide_tiles(void) {
+    static int panels = 0;
+    if (!panels) {
+        panels = 2;
+        unsigned eax, ebx, ecx, edx;
+        if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x68747541 /* "Auth"enticAMD */ &&
+            __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+            unsigned family = (eax >> 8) & 0xF;
+            if (family == 0xF) family += (eax >> 20) & 0xFF;
+            if (family >= 0x1A) panels = 4; // Zen 5 and later
+        }
+    }
+    return panels;
+}
+
+obc_microkernel_choice obc_select_bf16_microkernel(void) {
+    return (obc_microkernel_choice){microkernel_avx512bf16, wide_tiles()};
+}
 
 obc_microkernel_choice obc_select_microkernel(void) {
     switch (obc_isa()) {
     case OBC_ISA_AVX512BF16:
-    case OBC_ISA_AVX512: return (obc_microkernel_choice){microkernel_avx512, 2};
+    case OBC_ISA_AVX512: return (obc_microkernel_choice){microkernel_avx512, wide_tiles()};
     case OBC_ISA_AVX2: return (obc_microkernel_choice){microkernel_avx2, 1};
     default: return (obc_microkernel_choice){microkernel_generic, 1};
     }
@@ -336,7 +419,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
     // bf16 operands run on the dot-product kernel where the CPU has one; elsewhere A is rounded
     // to bf16 in place and B's pairs are widened, so the f32 kernel forms the same products.
     int dot = b_format == OBC_BF16 && obc_isa() >= OBC_ISA_AVX512BF16;
-    obc_microkernel_choice kernel = dot ? (obc_microkernel_choice){obc_bf16_microkernel(), 2} : obc_select_microkernel();
+    obc_microkernel_choice kernel = dot ? obc_select_bf16_microkernel() : obc_select_microkernel();
     int width = kernel.panels * OBC_NR;
     obc_interleave_fn interleave = obc_select_interleave(0), interleave_pairs = dot ? obc_select_interleave(1) : NULL;
     float *abuf = thread_buffer(&a_buffer, sizeof(float) * (OBC_MC * OBC_KC_MAX + 2));
@@ -344,7 +427,7 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
     // Half-precision panels are widened once per (panel, A block) into an L1-sized f32 buffer
     // and then reused by all MC/MR micro-kernel calls of the block, so the conversion costs
     // ~1/24 of what widening inside the micro-kernel would, and the f32 kernel runs unchanged.
-    float *bwide = b_format == OBC_F32 || dot ? NULL : thread_buffer(&b_buffer, sizeof(float) * OBC_KC_MAX * 2 * OBC_NR);
+    float *bwide = b_format == OBC_F32 || dot ? NULL : thread_buffer(&b_buffer, sizeof(float) * OBC_KC_MAX * 4 * OBC_NR);
     size_t esize = obc_format_size(b_format);
     int npad = round_up(n, OBC_NR);
     int blocks = obc_kblock_count(k, b_format);

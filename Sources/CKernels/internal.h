@@ -10,7 +10,9 @@
 /// megabytes; Zen 4's L2 (1 MiB) streams the deeper B tiles well. Measured on SD1.5's UNet
 /// forward (single thread, alternating runs): f32 KC 256 → 384 → 768 took 10.3 → 9.6 → 8.6 s,
 /// bf16 512 → 768 ≈ 1–3% faster. MC: rows of packed A per block (MC×KC inside L2). NC: columns
-/// visited per pass over an A block (KC×NC of B, within the shared L3).
+/// visited per pass over an A block (KC×NC of B, within the shared L3). On Zen 5 (48 KiB L1d,
+/// 1 MiB L2, 6×64 tiles) bf16 KC 384 / 768 / 1152 measured within noise of each other, so the
+/// blocking is the same on both: what differs is the tile width (`wide_tiles` in gemm.c).
 #define OBC_KC_F32 768  // f32 and widened f16 panels
 #define OBC_KC_BF16 768 // bf16 k-pairs
 #define OBC_MC 144
@@ -33,8 +35,8 @@ typedef void (*obc_microkernel)(int kc, const void *a, const void *b, long ldb, 
                                 int mr, int nr, const float *bias);
 
 /// A micro-kernel and the widest tile it computes in one call. Every kernel accepts nr ≤ NR
-/// (one panel); a kernel with `panels` = 2 also accepts nr ≤ 2·NR, reading columns NR..<2·NR
-/// from the second panel at `b + b_next`.
+/// (one panel); a kernel with `panels` = P > 1 also accepts nr ≤ P·NR, reading columns
+/// q·NR..<(q+1)·NR from the panel at `b + q·b_next` (and no panel beyond the last column).
 typedef struct {
     obc_microkernel run;
     int panels;
@@ -43,9 +45,9 @@ typedef struct {
 /// The f32 micro-kernel for the instruction set in use.
 obc_microkernel_choice obc_select_microkernel(void);
 
-/// The AVX512-BF16 micro-kernel (bf16 k-pair operands, 1 or 2 panels); only for CPUs at the
-/// OBC_ISA_AVX512BF16 level.
-obc_microkernel obc_bf16_microkernel(void);
+/// The AVX512-BF16 micro-kernel (bf16 k-pair operands, up to `panels` panels); only for CPUs at
+/// the OBC_ISA_AVX512BF16 level.
+obc_microkernel_choice obc_select_bf16_microkernel(void);
 
 /// Rounds a k-major `depth`×`width` f32 block (`x[p*width + j]`) to bf16 in the k-pair layout
 /// `dst[(p/2)*2*width + 2*j + p%2]`, padding an odd depth with a zero row: how the bf16 GEMM

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// 2-D convolution weights, given as PyTorch stores them (`[out, in, kh, kw]`), packed once
 /// into the GEMM kernel's B layout with depth ordered (ky, kx, in) — the order in which the
@@ -12,6 +13,18 @@ public final class Conv2dWeight: @unchecked Sendable {
     /// `[kh·kw·in, out]` packed for the GEMM kernel.
     public let packed: PackedMatrix
     public let bias: Tensor?
+    private let winogradLock = NSLock()
+    private var winogradWeights: WinogradWeight?
+
+    /// The Winograd form of these weights (3×3 only), built on first use — so only the layers
+    /// that the rule sends through Winograd pay its 4× weight memory — and kept.
+    var winograd: WinogradWeight {
+        winogradLock.lock(); defer { winogradLock.unlock() }
+        if let winogradWeights { return winogradWeights }
+        let built = WinogradWeight(self)
+        winogradWeights = built
+        return built
+    }
 
     /// Packs `weight` at `precision` (bias stays f32).
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, precision: Precision = .fp32) {
@@ -45,24 +58,49 @@ public final class Conv2dWeight: @unchecked Sendable {
 /// Convolution of an NHWC tensor; returns NHWC. Zero padding. A residual (same shape as the
 /// result) and a per-image channel vector (`[batch, out]`, such as a UNet resnet's time
 /// embedding projection) are added as the output is stored, saving passes over memory.
+/// `normalizedBy` (a GroupNorm's coefficients, see `groupNormAffine`) and `upsampled` (nearest
+/// 2×) describe the convolution's real input in terms of `x`: the result is
+/// `conv(upsample(affine(x)))`, and the Winograd path applies both as it gathers its tiles,
+/// so neither intermediate is stored.
 ///
-/// An implicit GEMM: output pixels are the rows of A and (ky, kx, in) its depth, but A is never
-/// built — the GEMM's A-packing step gathers each block straight from the input (zeros where a
-/// tap falls in the padding), so the only extra memory is the kernel's per-thread A-block
-/// buffer. A 1×1, stride-1, unpadded convolution is exactly a GEMM over the pixels.
-public func conv2d(_ x: Tensor, _ w: Conv2dWeight, adding residual: Tensor? = nil, addingPerImage imageBias: Tensor? = nil) -> Tensor {
+/// 3×3 stride-1 convolutions run as Winograd F(4×4, 3×3) where `ConvolutionPolicy.current`
+/// says it pays (see `winogradConvolution`). Everything else is an implicit GEMM: output pixels
+/// are the rows of A and (ky, kx, in) its depth, but A is never built — the GEMM's A-packing
+/// step gathers each block straight from the input (zeros where a tap falls in the padding), so
+/// the only extra memory is the kernel's per-thread A-block buffer. A 1×1, stride-1, unpadded
+/// convolution is exactly a GEMM over the pixels.
+public func conv2d(_ x: Tensor, _ w: Conv2dWeight, normalizedBy affine: ChannelAffine? = nil, upsampled: Bool = false,
+                   adding residual: Tensor? = nil, addingPerImage imageBias: Tensor? = nil) -> Tensor {
     precondition(x.rank == 4 && x.shape[3] == w.inChannels, "conv2d expects NHWC with \(w.inChannels) channels, got \(x.shape)")
-    let (n, h, wd, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let input = ConvolutionInput(x: x, affine: affine, upsampled: upsampled)
+    let (n, h, wd, cin) = (x.shape[0], input.height, input.width, x.shape[3])
     let (oh, ow) = w.outputSize(height: h, width: wd)
     precondition(oh > 0 && ow > 0, "conv2d: input \(h)×\(wd) is smaller than the \(w.kernelSize)×\(w.kernelSize) kernel")
     let cout = w.outChannels, k = w.kernelSize
     if let residual { precondition(residual.shape == [n, oh, ow, cout], "conv2d: residual \(residual.shape) is not the output shape") }
     if let imageBias { precondition(imageBias.count == n * cout, "conv2d: per-image bias must be [\(n), \(cout)], got \(imageBias.shape)") }
+    let tile = Int(OBC_WINOGRAD_TILE) - 2
+    let tilesPerImage = ((oh + tile - 1) / tile) * ((ow + tile - 1) / tile)
+    let method = ConvolutionPolicy.current.method(for: w, tiles: tilesPerImage)
     // One bias row per image: the weights' bias plus the image's vector.
     var bias = w.bias
     if let imageBias { bias = w.bias.map { addRowVector(perImage: imageBias, $0) } ?? imageBias }
+    if (method == .direct || !ConvolutionPolicy.fusesInput) && (affine != nil || upsampled) {
+        // The implicit GEMM's gather reads x as it is: materialise the real input.
+        var real = affine.map { $0.apply(x) } ?? x
+        if upsampled { real = upsampleNearest2x(real) }
+        return conv2d(real, w, adding: residual, addingPerImage: imageBias)
+    }
     let out = Tensor.kernelOutput([n, oh, ow, cout])
-    FLOPMeter.run(.convolution, multiplyAdds: n * oh * ow * cout * cin * k * k) {
+    let direct = n * oh * ow * cout * cin * k * k
+    let executed = method == .winograd ? winogradMultiplyAdds(tiles: n * tilesPerImage, inChannels: cin, outChannels: cout) : direct
+    let label = "conv \(k)×\(k)/\(w.stride) \(oh)×\(ow) \(cin)→\(cout) \(method.rawValue)"
+        + (affine != nil ? "+norm" : "") + (upsampled ? "+up" : "")
+    FLOPMeter.run(.convolution, multiplyAdds: direct, executed: executed, label: label) {
+        if method == .winograd {
+            winogradConvolution(input, w, into: out, bias: bias?.pointer, perImageBias: imageBias != nil, residual: residual)
+            return
+        }
         var source: obc_a_source
         if k == 1 && w.stride == 1 && w.padding == 0 {
             source = denseSource(x.pointer, lda: cin)

@@ -8,7 +8,13 @@ import Foundation
 /// made with `countOnly: true` makes kernels tally their work without doing the arithmetic
 /// (outputs are allocated and left zero), so whole generation schedules can be costed in seconds
 /// through the same code path that really runs. A meter made with `profiling: true` also adds
-/// each call's wall time to its kind; other meters never read the clock. FLOPs = 2 × multiply-adds.
+/// each call's wall time to its kind, and to the call's label where the kernel gives one (such
+/// as a convolution's shape and method); other meters never read the clock. FLOPs = 2 ×
+/// multiply-adds.
+///
+/// Multiply-adds are counted as the textbook method does them (so a Winograd convolution counts
+/// the direct convolution's, and FLOP totals stay comparable across methods); `executed` counts
+/// the multiply-adds the kernels really ran, which is fewer for fast algorithms.
 public final class FLOPMeter: @unchecked Sendable {
     /// What a kernel did, for per-kind reports and profiles.
     public enum Kind: String, CaseIterable, Sendable {
@@ -21,6 +27,16 @@ public final class FLOPMeter: @unchecked Sendable {
     private let lock = NSLock()
     private var macs: [Kind: Int] = [:]
     private var nanoseconds: [Kind: UInt64] = [:]
+    private var executedMacs: [Kind: Int] = [:]
+    private var labelled: [String: Breakdown] = [:]
+
+    /// One label's share of a profile: calls, wall time and (direct-method) multiply-adds.
+    public struct Breakdown: Sendable {
+        public var calls = 0
+        public var seconds = 0.0
+        public var multiplyAdds = 0
+        public var executedMultiplyAdds = 0
+    }
 
     @TaskLocal public static var current: FLOPMeter?
 
@@ -43,29 +59,43 @@ public final class FLOPMeter: @unchecked Sendable {
 
     /// Records a kernel call's multiply-adds (for kernels whose time need not be attributed).
     public static func record(_ kind: Kind, multiplyAdds: Int) {
-        current?.add(kind, multiplyAdds: multiplyAdds, nanoseconds: 0)
+        current?.add(kind, multiplyAdds: multiplyAdds, executed: multiplyAdds, nanoseconds: 0, label: nil)
     }
 
     /// Accounts for one kernel call: records its multiply-adds and runs `work` (the arithmetic)
     /// unless the meter in effect is count-only; a profiling meter also charges `work`'s wall
     /// time to `kind`. Kernels call this from the calling thread around their whole parallel
     /// section, so the time is the call's elapsed time on all workers together.
-    public static func run(_ kind: Kind, multiplyAdds: Int, _ work: () -> Void) {
+    /// `executed` (default: `multiplyAdds`) is what the kernel really ran; `label` (read only by
+    /// a profiling meter) names the call in `breakdown`.
+    public static func run(_ kind: Kind, multiplyAdds: Int, executed: Int? = nil, label: @autoclosure () -> String? = nil,
+                           _ work: () -> Void) {
         guard let meter = current else { return work() }
-        if meter.countOnly { return meter.add(kind, multiplyAdds: multiplyAdds, nanoseconds: 0) }
+        let ran = executed ?? multiplyAdds
+        if meter.countOnly { return meter.add(kind, multiplyAdds: multiplyAdds, executed: ran, nanoseconds: 0, label: nil) }
         guard meter.profiling else {
             work()
-            return meter.add(kind, multiplyAdds: multiplyAdds, nanoseconds: 0)
+            return meter.add(kind, multiplyAdds: multiplyAdds, executed: ran, nanoseconds: 0, label: nil)
         }
         let start = DispatchTime.now().uptimeNanoseconds
         work()
-        meter.add(kind, multiplyAdds: multiplyAdds, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+        meter.add(kind, multiplyAdds: multiplyAdds, executed: ran, nanoseconds: DispatchTime.now().uptimeNanoseconds - start,
+                  label: label())
     }
 
-    private func add(_ kind: Kind, multiplyAdds: Int, nanoseconds elapsed: UInt64) {
+    private func add(_ kind: Kind, multiplyAdds: Int, executed: Int, nanoseconds elapsed: UInt64, label: String?) {
         lock.lock()
         macs[kind, default: 0] += multiplyAdds
+        executedMacs[kind, default: 0] += executed
         if elapsed > 0 { nanoseconds[kind, default: 0] += elapsed }
+        if let label {
+            var entry = labelled[label, default: Breakdown()]
+            entry.calls += 1
+            entry.seconds += Double(elapsed) / 1e9
+            entry.multiplyAdds += multiplyAdds
+            entry.executedMultiplyAdds += executed
+            labelled[label] = entry
+        }
         lock.unlock()
     }
 
@@ -81,6 +111,24 @@ public final class FLOPMeter: @unchecked Sendable {
         return macs[kind] ?? 0
     }
 
+    /// Multiply-adds the kernels really executed (fewer than `multiplyAdds` where a fast
+    /// algorithm such as Winograd ran).
+    public var executedMultiplyAdds: Int {
+        lock.lock(); defer { lock.unlock() }
+        return executedMacs.values.reduce(0, +)
+    }
+
+    public func executedMultiplyAdds(of kind: Kind) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return executedMacs[kind] ?? 0
+    }
+
+    /// Profiled calls by label (empty unless `profiling`), slowest first.
+    public var breakdown: [(label: String, Breakdown)] {
+        lock.lock(); defer { lock.unlock() }
+        return labelled.sorted { $0.value.seconds > $1.value.seconds }.map { ($0.key, $0.value) }
+    }
+
     /// Wall time spent in kernels of `kind` (zero unless `profiling`).
     public func seconds(of kind: Kind) -> Double {
         lock.lock(); defer { lock.unlock() }
@@ -88,6 +136,6 @@ public final class FLOPMeter: @unchecked Sendable {
     }
 
     public func reset() {
-        lock.lock(); macs = [:]; nanoseconds = [:]; lock.unlock()
+        lock.lock(); macs = [:]; nanoseconds = [:]; executedMacs = [:]; labelled = [:]; lock.unlock()
     }
 }

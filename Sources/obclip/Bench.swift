@@ -5,6 +5,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel and model speed (benchmarks, not tests).",
-        subcommands: [BenchGEMM.self, BenchUNet.self, BenchVAE.self, BenchTextEncoder.self, BenchFlops.self, BenchFidelity.self, BenchModes.self, BenchScale.self, BenchLoad.self]
+        subcommands: [BenchGEMM.self, BenchConv.self, BenchUNet.self, BenchVAE.self, BenchTextEncoder.self, BenchFlops.self, BenchFidelity.self, BenchModes.self, BenchScale.self, BenchLoad.self]
     )
 }

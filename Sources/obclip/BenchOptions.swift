@@ -48,10 +48,13 @@ struct ModelBenchOptions: ParsableArguments {
             print("\(label): \(format(gflop)) GFLOP per forward (\(format(gflop / Double(batch))) per image; count only) [\(kinds.joined(separator: ", "))]")
             return
         }
+        // Fast convolution algorithms run fewer multiplies than the direct count reported above.
+        let executed = 2 * Double(meter.executedMultiplyAdds) / Double(repeats) / 1e9
+        let executedNote = executed < gflop * 0.999 ? " (multiplies executed: \(format(executed)) GFLOP)" : ""
         times.sort()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         print("\(label): median \(format(median)) s per forward (min \(format(times.first!)), max \(format(times.last!)), \(repeats) timed), "
-              + "\(format(gflop)) GFLOP executed (\(format(gflop / Double(batch))) per image), \(format(gflop / median)) GFLOP/s, "
+              + "\(format(gflop)) GFLOP executed\(executedNote) (\(format(gflop / Double(batch))) per image), \(format(gflop / median)) GFLOP/s, "
               + "CPU \(format(cpuPerForward)) s per forward, precision \(precision.rawValue), kernels \(KernelDispatch.isa), peak RSS \(format(peakResidentGiB())) GiB [\(kinds.joined(separator: ", "))]")
         if profile { printProfile(meter, totalSeconds: times.reduce(0, +)) }
     }
@@ -73,6 +76,17 @@ struct ModelBenchOptions: ParsableArguments {
         let other = Swift.max(totalSeconds - kernelSeconds, 0)
         print(pad("other", 15) + pad(format(other / n), 10) + pad(String(format: "%.1f", 100 * other / totalSeconds), 8) + pad("-", 10) + "-")
         print(pad("total", 15) + pad(format(totalSeconds / n), 10) + pad("100.0", 8) + pad(format(meter.flops / n / 1e9), 10) + format(meter.flops / totalSeconds / 1e9))
+        // Convolutions by shape and method (GFLOP/s at the direct method's FLOPs; `winograd` rows
+        // also give the multiplies their GEMMs executed).
+        let convolutions = meter.breakdown.filter { $0.label.hasPrefix("conv ") }
+        if convolutions.isEmpty { return }
+        print("convolutions per forward (shape out h×w, in→out channels, method; +norm/+up: GroupNorm / upsample fused into the gather):")
+        print(pad("convolution", 44) + pad("calls", 7) + pad("s", 10) + pad("GFLOP", 10) + pad("GFLOP/s", 10) + "executed GFLOP")
+        for (label, b) in convolutions {
+            let gflop = 2 * Double(b.multiplyAdds) / 1e9
+            print(pad(label, 44) + pad("\(b.calls / repeats)", 7) + pad(format(b.seconds / n), 10) + pad(format(gflop / n), 10)
+                  + pad(b.seconds > 0 ? format(gflop / b.seconds) : "-", 10) + format(2 * Double(b.executedMultiplyAdds) / 1e9 / n))
+        }
     }
 }
 

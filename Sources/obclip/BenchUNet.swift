@@ -25,6 +25,9 @@ struct BenchUNet: ParsableCommand {
     @Option(help: "Afterwards, run full denoising loops of this many steps (default sampler, guidance 7.5) with fp32 weights and with --precision's, from the same noise and embeddings, and print the relative L2 difference of the final latents.")
     var latentErrorSteps: Int?
 
+    @Flag(help: "With --latent-error-steps: compare against the same precision with direct convolutions (OBCLIP_CONV=direct) instead of fp32, to measure what Winograd changes.")
+    var againstDirect = false
+
     func validate() throws {
         guard UNetConfiguration.preset(named: arch) != nil else {
             throw ValidationError("unknown --arch \(arch); choose one of \(UNetConfiguration.presetNames.joined(separator: ", "))")
@@ -33,6 +36,7 @@ struct BenchUNet: ParsableCommand {
         if let latentErrorSteps, latentErrorSteps < 1 || options.countOnly {
             throw ValidationError("--latent-error-steps must be ≥ 1 and cannot be combined with --count-only")
         }
+        if againstDirect && latentErrorSteps == nil { throw ValidationError("--against-direct needs --latent-error-steps") }
         guard size >= 64, size % 64 == 0 else { throw ValidationError("--size must be a positive multiple of 64") }
     }
 
@@ -55,7 +59,8 @@ struct BenchUNet: ParsableCommand {
     /// Prints ‖x − x_fp32‖ / ‖x_fp32‖ for the final latents of `steps`-step generations with
     /// `unet` (weights at --precision) and an fp32 twin with the same random weights.
     private func reportLatentError(_ unet: UNet2DConditionModel, configuration: UNetConfiguration, context: TextConditioning, steps: Int) throws {
-        let reference = options.precision == .fp32 ? unet : try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1))
+        let reference = options.precision == .fp32 || againstDirect
+            ? unet : try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1))
         let negative = Self.syntheticConditioning(configuration, batch: batch, size: size, phase: 0.07)
         let settings = DenoisingSettings(steps: steps, latentHeight: size / 8, latentWidth: size / 8)
         func finalLatents(_ model: UNet2DConditionModel) throws -> (Tensor, Double) {
@@ -65,14 +70,18 @@ struct BenchUNet: ParsableCommand {
                     .latents(positive: context, negative: negative, settings: settings, costs: &costs)
             }
         }
-        let (ours, oursSeconds) = try finalLatents(unet), (theirs, theirsSeconds) = try finalLatents(reference)
+        let (ours, oursSeconds) = try finalLatents(unet)
+        let policy = ConvolutionPolicy.current
+        if againstDirect { ConvolutionPolicy.current = .direct }
+        let (theirs, theirsSeconds) = try finalLatents(reference)
+        ConvolutionPolicy.current = policy
         var difference = 0.0, norm = 0.0
         for i in 0..<ours.count {
             let (a, b) = (Double(ours.pointer[i]), Double(theirs.pointer[i]))
             difference += (a - b) * (a - b)
             norm += b * b
         }
-        print("latents after \(steps) steps (\(settings.scheduler.rawValue), guidance \(settings.guidanceScale)): relative L2 \(options.precision.rawValue) vs fp32 "
+        print("latents after \(steps) steps (\(settings.scheduler.rawValue), guidance \(settings.guidanceScale)): relative L2 \(options.precision.rawValue) (convolutions \(policy.rawValue)) vs \(againstDirect ? options.precision.rawValue + " direct" : "fp32") "
               + String(format: "%.3e", (difference / norm).squareRoot()) + " (\(format(oursSeconds)) s vs \(format(theirsSeconds)) s)")
     }
 

@@ -22,7 +22,9 @@ final class GEMMTests: XCTestCase {
         // Shapes around the 6×16 tile, the 768-deep k-blocks (uneven splits: 769, 1543) and the
         // 144-row A block; the last two are big enough to be split across workers (by columns,
         // then by rows).
-        let shapes = [(1, 1, 1), (7, 13, 5), (6, 16, 768), (13, 17, 769), (145, 33, 300), (50, 100, 3), (2, 700, 40), (150, 5, 1543),
+        // Columns 33, 50, 100, 700 and 1000 end in every split of the 6×64 tiles of full-width
+        // AVX-512 cores (a masked four-panel tile, two panels plus one).
+        let shapes = [(1, 1, 1), (7, 13, 5), (6, 16, 768), (13, 17, 769), (145, 33, 300), (50, 100, 3), (2, 700, 40), (150, 5, 1543), (5, 50, 64),
                       (4, 1000, 70), (1030, 24, 12)]
         for (m, n, k) in shapes {
             let lda = k + 3, ldb = n + 2

@@ -37,9 +37,10 @@ public struct ResnetBlock2D: Sendable {
         // conv2's residual: both ride along with the convolutions' stores.
         var imageBias: Tensor?
         if let timeProjection, let timeEmbedding { imageBias = linear(silu(timeEmbedding), timeProjection) }
-        let h = conv2d(groupNorm(x, groups: groups, weight: norm1.weight, bias: norm1.bias, eps: eps, silu: true), conv1,
+        // Each GroupNorm+SiLU is handed to its convolution, whose Winograd gather applies it.
+        let h = conv2d(x, conv1, normalizedBy: groupNormAffine(x, groups: groups, weight: norm1.weight, bias: norm1.bias, eps: eps, silu: true),
                        addingPerImage: imageBias)
-        return conv2d(groupNorm(h, groups: groups, weight: norm2.weight, bias: norm2.bias, eps: eps, silu: true), conv2,
+        return conv2d(h, conv2, normalizedBy: groupNormAffine(h, groups: groups, weight: norm2.weight, bias: norm2.bias, eps: eps, silu: true),
                       adding: shortcut.map { conv2d(x, $0) } ?? x)
     }
 }

@@ -37,7 +37,7 @@ public struct UNetUpBlock: Sendable {
             h = resnet(concatLastAxis([h, skips.removeLast()]), timeEmbedding: timeEmbedding)
             if !attentions.isEmpty { h = attentions[i](h, context: context, attention: attention) }
         }
-        if let upsampler { h = conv2d(upsampleNearest2x(h), upsampler) }
+        if let upsampler { h = conv2d(h, upsampler, upsampled: true) }
         return h
     }
 }

@@ -17,7 +17,7 @@ struct VAEDecoderUpBlock: Sendable {
     func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x
         for resnet in resnets { h = resnet(h, timeEmbedding: nil) }
-        if let upsampler { h = conv2d(upsampleNearest2x(h), upsampler) }
+        if let upsampler { h = conv2d(h, upsampler, upsampled: true) }
         return h
     }
 }
