@@ -1,6 +1,10 @@
 #include "internal.h"
 #include <string.h>
 
+// The 16-float vector type only ever lives inside always-inline helpers of one ISA's function,
+// so the ABI note clang gives for passing it without AVX-512 does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
 // Winograd F(4×4, 3×3) transforms (Lavin & Gray, "Fast Algorithms for Convolutional Neural
 // Networks", 2016, interpolation points 0, ±1, ±2, ∞). A 6×6 input tile d gives a 4×4 output
 // tile Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so a 3×3 convolution becomes 36 independent products

@@ -44,17 +44,22 @@ public enum ConvolutionPolicy: String, Sendable {
         switch self {
         case .direct: return .direct
         case .winograd: return .winograd
-        case .auto: return Self.winogradPays(inChannels: w.inChannels, outChannels: w.outChannels, tiles: tiles) ? .winograd : .direct
+        case .auto:
+            return Self.winogradPays(inChannels: w.inChannels, outChannels: w.outChannels, tiles: tiles, precision: w.packed.precision)
+                ? .winograd : .direct
         }
     }
 
     /// The measured rule (docs/DECISIONS.md, `obclip bench conv`): Winograd when both channel
     /// counts are wide enough to keep the per-element GEMMs efficient and there are enough tiles
-    /// to amortise streaming 4× the direct kernel's weights. On Zen 5 it ran 1.5–6× faster than
-    /// the direct kernel from 16×16 outputs (16 tiles) up, at fp32 and bf16, and 0.6–0.9× at
-    /// 8×8 (4 tiles, where each of the 36 products has 4 rows against megabytes of weights).
-    static func winogradPays(inChannels: Int, outChannels: Int, tiles: Int) -> Bool {
-        inChannels >= 32 && outChannels >= 32 && tiles >= 16
+    /// to amortise streaming 4× the direct kernel's weights. On Zen 5, fp32: 1.5–6× faster than
+    /// the direct kernel from 16×16 outputs (16 tiles) up, 0.6–0.9× at 8×8 (4 tiles, where each
+    /// of the 36 products has 4 rows against megabytes of weights). bf16 layers compare f32
+    /// Winograd products against bf16 dot products at twice the rate: 1.8–1.9× at 64×64, only
+    /// 1.1–1.3× at 32×32 and 0.9–1.6× at 16×16, and no gain over a whole BK-SDM-small forward
+    /// with the fp32 threshold, so bf16 takes Winograd at 64×64 (256 tiles) and up.
+    static func winogradPays(inChannels: Int, outChannels: Int, tiles: Int, precision: Precision) -> Bool {
+        inChannels >= 32 && outChannels >= 32 && tiles >= (precision == .bf16 ? 256 : 16)
     }
 }
 
