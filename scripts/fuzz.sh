@@ -56,7 +56,7 @@ bundle_shim() {  # module source folder → a Bundle.module pointing at its reso
 up_to_date=1
 for t in $targets; do
     [[ -x $out/fuzz-$t ]] || { up_to_date=0; break; }
-    if [[ -n $(find Fuzz/$t Sources/SafeTensors Sources/WireProtocol Sources/Privacy Sources/Diffusion Sources/TensorCore \
+    if [[ -n $(find Fuzz/$t Sources/SafeTensors Sources/SharedSettings Sources/WireProtocol Sources/Privacy Sources/Diffusion Sources/TensorCore \
                     Sources/CKernels scripts/fuzz.sh -newer "$out/fuzz-$t" -print -quit) ]]; then up_to_date=0; break; fi
 done
 if [[ $up_to_date == 1 ]]; then
@@ -78,6 +78,7 @@ kernels() {
 }
 wire() {
     library SafeTensors "${sanitized[@]}" Sources/SafeTensors/*.swift
+    library SharedSettings "${sanitized[@]}" Sources/SharedSettings/*.swift
     library WireProtocol "${sanitized[@]}" Sources/WireProtocol/*.swift
 }
 # The parsers of Diffusion (model configs, schedulers, model directory, weight index, CLIP
@@ -98,7 +99,7 @@ library Privacy "${sanitized[@]}" Sources/Privacy/*.swift "$(bundle_shim Sources
 wait $k; wait $w
 parsers
 wait $p
-libraries=(-lDiffusion -lPrivacy -lWireProtocol -lSafeTensors -lTensorCore -lCKernels)
+libraries=(-lDiffusion -lPrivacy -lWireProtocol -lSharedSettings -lSafeTensors -lTensorCore -lCKernels)
 for t in $targets; do
     swiftc "${sanitized[@]}" -I "$out/lib" -I "$out/CKernels" Fuzz/$t/*.swift -L "$out/lib" "${libraries[@]}" -o "$out/fuzz-$t" 2>&1 \
         | grep -v "Cannot export local symbol" || true
