@@ -1,8 +1,5 @@
 @testable import DeviceClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 @testable import LoopbackFleet
 import WireProtocol
 import XCTest
@@ -112,12 +109,9 @@ final class ScaleOutTests: XCTestCase {
 
     /// One POST to `/v1/generate` without retries: status, body and `Retry-After`.
     static func post(_ body: Data, to server: URL) async throws -> (status: Int, body: Data, retryAfter: String?) {
-        var request = URLRequest(url: server.appendingPathComponent("v1/generate"))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue(GenerationRequest.contentType, forHTTPHeaderField: "Content-Type")
-        let (data, http) = try await CloudClient.send(request)
-        return (http.statusCode, data, http.value(forHTTPHeaderField: "Retry-After"))
+        let answer = try await HTTPExchange.send(.POST, server.appendingPathComponent("v1/generate"), body: body,
+                                                 headers: [("Content-Type", GenerationRequest.contentType)], timeout: 60)
+        return (answer.status, answer.body, answer.header("Retry-After"))
     }
 
     /// Runs `action` once `replica` has answered a request and holds another (queue depth ≥ 1),
