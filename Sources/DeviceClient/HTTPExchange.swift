@@ -160,7 +160,8 @@ private final class ArrivalWatch: @unchecked Sendable {
             if let silentUntil, now >= silentUntil {
                 throw CloudClientError.transport("the server stopped sending its answer for \(readTimeout) s")
             }
-            try await Task.sleep(until: min(deadline, silentUntil ?? deadline), clock: .continuous)
+            // Before the head, look again a read time-out later: bytes may have come meanwhile.
+            try await Task.sleep(until: min(deadline, silentUntil ?? now + .seconds(readTimeout)), clock: .continuous)
         }
     }
 }
