@@ -114,12 +114,12 @@ final class ServerHardeningTests: XCTestCase {
     }
 
     /// A server for the write time-out test: answers up to 2048² (32 candidates there make a
-    /// 32 MiB answer), idle and body time-outs far away.
+    /// 32 MiB answer), idle and body time-outs far past the test's waits.
     func writeTimeoutServer(_ writeTimeout: Duration) async throws -> LoopbackServer {
         var limits = ServerLimits()
         limits.maxSide = 2048
         return try await LoopbackServer.start(backend: try PacedBackend(), settings: CloudServerSettings(
-            limits: limits, idleTimeout: .seconds(60), bodyReadTimeout: .seconds(60), writeTimeout: writeTimeout))
+            limits: limits, idleTimeout: .seconds(300), bodyReadTimeout: .seconds(300), writeTimeout: writeTimeout))
     }
 
     func testWriteTimeoutClosesAConnectionThatDoesNotReadItsAnswer() async throws {
@@ -135,11 +135,13 @@ final class ServerHardeningTests: XCTestCase {
         do {
             let connection = try RawConnection(port: server.running.port, receiveTimeout: 20, receiveBuffer: 4096)
             XCTAssertTrue(connection.send(RawConnection.postHead(length: body.count) + body))
-            // Not reading. First the server accepts (its end appears), then closes it; the
-            // deadline is for a loaded machine (the idle time-out, 60 s, is far past it).
-            let deadline = ContinuousClock.now + .seconds(20)
-            while !connection.peerHoldsConnection, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            while connection.peerHoldsConnection, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            // Not reading. First the server accepts (its end appears), then, once the answer is
+            // made (seconds in a debug build on a loaded machine) and has stalled for 0.5 s,
+            // closes it. The waits are for a loaded machine; nothing else closes it before 300 s.
+            let accepted = ContinuousClock.now + .seconds(20)
+            while !connection.peerHoldsConnection, ContinuousClock.now < accepted { try await Task.sleep(for: .milliseconds(10)) }
+            let closed = ContinuousClock.now + .seconds(60)
+            while connection.peerHoldsConnection, ContinuousClock.now < closed { try await Task.sleep(for: .milliseconds(50)) }
             XCTAssertFalse(connection.peerHoldsConnection, "the server still holds the connection of a client that does not read")
             // What was already in the buffers arrives, then the end of the stream, not the rest.
             while let chunk = connection.receive(), !chunk.isEmpty { received += chunk }
@@ -164,10 +166,11 @@ final class ServerHardeningTests: XCTestCase {
         do {
             let connection = try RawConnection(port: patient.running.port, receiveTimeout: 20, receiveBuffer: 4096)
             XCTAssertTrue(connection.send(RawConnection.postHead(length: body.count) + body))
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !connection.hasBytesWaiting, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let begun = ContinuousClock.now + .seconds(60)
+            while !connection.hasBytesWaiting, ContinuousClock.now < begun { try await Task.sleep(for: .milliseconds(10)) }
+            XCTAssertTrue(connection.hasBytesWaiting, "the answer never began")
             try await Task.sleep(for: .seconds(2))
-            XCTAssertTrue(connection.hasBytesWaiting && connection.peerHoldsConnection, "the connection closed without the write time-out")
+            XCTAssertTrue(connection.peerHoldsConnection, "the connection closed without the write time-out")
         }  // The client goes away here, so the stalled answer ends and the server can stop.
         try await patient.shutdown()
     }

@@ -181,12 +181,14 @@ final class TLSTests: XCTestCase {
         let outcome = try await HybridGenerator(device: tiny.device, cloud: trusted)
             .generate(prompt: "a photo of an old woman reading", mode: .obclip, settings: settings, seed: 5)
         XCTAssertEqual(outcome.latent.shape, [1, 4, 8, 8])
+        let progress = LogCapture()
         do {
-            _ = try await CloudClient(server: url, retry: RetryPolicy(maxAttempts: 3)).generate(try XCTUnwrap(outcome.request))
+            _ = try await CloudClient(server: url, retry: RetryPolicy(maxAttempts: 3)).generate(try XCTUnwrap(outcome.request)) { progress.append($0) }
             XCTFail("a server signed by an unknown CA was trusted")
         } catch CloudClientError.tls(let message) {
             XCTAssertTrue(message.contains("CERTIFICATE_VERIFY_FAILED"), message)
         }
+        XCTAssertEqual(progress.text.components(separatedBy: "sending").count, 2, "a certificate failure was retried:\n\(progress.text)")
         XCTAssertEqual(server.running.service.metrics.count(.ok), 1)
         try await server.shutdown()
     }
