@@ -21,7 +21,7 @@ public struct CloudClient: Sendable {
     public var trust: CertificateAuthority?
 
     public init(server: URL, token: String? = nil, retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 3600,
-                readTimeout: TimeInterval = 60, trust: CertificateAuthority? = nil) {
+                readTimeout: TimeInterval = HTTPExchange.defaultReadTimeout, trust: CertificateAuthority? = nil) {
         self.server = server
         self.token = token
         self.retry = retry

@@ -28,7 +28,9 @@ public enum HTTPExchange {
     private static let shared = SharedClient()
 
     /// Connection set-up, TCP and TLS, per attempt.
-    public static let connectTimeout: TimeAmount = .seconds(10)
+    static let connectTimeout: TimeAmount = .seconds(10)
+    /// Seconds of silence allowed once an answer has begun, unless a caller says otherwise.
+    public static let defaultReadTimeout: TimeInterval = 60
 
     fileprivate static var configuration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(tlsConfiguration: CertificateAuthority.tlsConfiguration(trusting: nil),
@@ -54,7 +56,7 @@ public enum HTTPExchange {
     /// `.tls` (handshake or certificate), `.responseTooLarge`, or `CancellationError`.
     public static func send(_ method: HTTPMethod, _ url: URL, body: Data? = nil, headers: [(String, String)] = [],
                             trust: CertificateAuthority? = nil, maxBytes: Int = .max, timeout: TimeInterval,
-                            readTimeout: TimeInterval = 60) async throws -> HTTPAnswer {
+                            readTimeout: TimeInterval = defaultReadTimeout) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = method
         request.headers.add(contentsOf: headers)

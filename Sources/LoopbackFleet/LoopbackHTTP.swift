@@ -16,7 +16,7 @@ public enum LoopbackHTTP {
     public static func post(_ url: URL, json body: Data, token: String?, timeout: Double = 600) async throws -> HTTPAnswer {
         var headers = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        return try await HTTPExchange.send(.POST, url, body: body, headers: headers, timeout: timeout, readTimeout: timeout)
+        return try await HTTPExchange.send(.POST, url, body: body, headers: headers, timeout: timeout)
     }
 
     /// Polls `url` until it answers 200, for at most `seconds`, while `process` runs.
