@@ -123,7 +123,10 @@ final class ScaleOutTests: XCTestCase {
                 let metrics = await replica.metrics() ?? ""
                 let served = PrometheusText.value(of: #"obclip_requests_total{outcome="ok"}"#, in: metrics) ?? 0
                 if served >= 1, (PrometheusText.value(of: "obclip_queue_depth", in: metrics) ?? 0) >= 1 {
-                    await action()
+                    // Once begun, the action runs to its end even when the load ends first: the
+                    // cancel is for the polling, and a `stop` whose wait is cancelled spins on
+                    // its sleeps until the grace runs out and then kills the draining replica.
+                    await Task { await action() }.value
                     return Int(served)
                 }
                 try? await Task.sleep(for: .milliseconds(10))
