@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
         // Already a dependency of Hummingbird; named for loading and checking the TLS certificate and key.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
+        // The device's HTTP client: streamed bodies, connect/read time-outs, real cancellation.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: kernelFlags),
@@ -63,7 +65,16 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "DeviceClient", dependencies: ["WireProtocol", "Diffusion", "Privacy", "TensorCore"]),
+        .target(
+            name: "DeviceClient",
+            dependencies: [
+                "WireProtocol", "Diffusion", "Privacy", "TensorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Replicas of `obclip serve` as child processes behind nginx on loopback (the scale-out
         // test and `obclip bench scale`); talks to them over HTTP only, as devices do.
         .target(name: "LoopbackFleet", dependencies: ["DeviceClient", "WireProtocol"]),
@@ -98,10 +109,11 @@ let package = Package(
             dependencies: [
                 "CloudServer", "DeviceClient", "WireProtocol", "Diffusion", "TensorCore", "LoopbackFleet", "SafeTensors",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Drives the `obclip` executable's `ui --demo` in a headless Chromium (found on PATH).
-        .testTarget(name: "DeviceUITests", dependencies: ["PortraitWorld"]),
+        .testTarget(name: "DeviceUITests", dependencies: ["PortraitWorld", "DeviceClient"]),
         .testTarget(
             name: "DiffusionTests",
             dependencies: ["Diffusion", "TensorCore", "SafeTensors", "SharedSettings", "CPNG"],

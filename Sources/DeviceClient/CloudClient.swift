@@ -1,12 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import WireProtocol
 
 /// Talks to an `obclip serve` server: sends a whole candidate set, retries when the server is
 /// overloaded or the connection drops, and returns the response only after validating it
-/// against the request.
+/// against the request. Each attempt is one `HTTPExchange` (bounded in size and time, no
+/// redirects, cancelled with its task).
 ///
 /// Retries resend the identical request body (all N candidates, same seed): the server sees the
 /// same thing again, never a narrowed set.
@@ -17,23 +15,26 @@ public struct CloudClient: Sendable {
     /// Seconds one attempt may take in all, queueing and generation included (a server that
     /// drips its answer is cut off here).
     public var timeout: TimeInterval
+    /// Seconds the server may fall silent once its answer has begun.
+    public var readTimeout: TimeInterval
+    /// The private CA that signed an HTTPS server's certificate; nil trusts the system's roots.
+    public var trust: CertificateAuthority?
 
-    public init(server: URL, token: String? = nil, retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 3600) {
+    public init(server: URL, token: String? = nil, retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 3600,
+                readTimeout: TimeInterval = HTTPExchange.defaultReadTimeout, trust: CertificateAuthority? = nil) {
         self.server = server
         self.token = token
         self.retry = retry
         self.timeout = timeout
+        self.readTimeout = readTimeout
+        self.trust = trust
     }
 
     /// Sends `request` to `/v1/generate`. `progress` receives one line per attempt and wait.
     public func generate(_ request: GenerationRequest, progress: @Sendable (String) -> Void = { _ in }) async throws -> CloudExchange {
         let body = try request.encodedJSON()
-        var urlRequest = URLRequest(url: server.appendingPathComponent("v1/generate"))
-        urlRequest.httpMethod = "POST"
-        urlRequest.httpBody = body
-        urlRequest.timeoutInterval = timeout
-        urlRequest.setValue(GenerationRequest.contentType, forHTTPHeaderField: "Content-Type")
-        if let token { urlRequest.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var headers = [("Content-Type", GenerationRequest.contentType)]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
 
         let started = Date()
         var bytesSent = 0
@@ -44,30 +45,32 @@ public struct CloudClient: Sendable {
             var retryAfter: Double?
             var failure: CloudClientError
             do {
-                let (data, http) = try await Self.send(urlRequest, maxBytes: GenerationResponse.maximumEncodedBytes(for: request))
+                let answer = try await HTTPExchange.send(.POST, server.appendingPathComponent("v1/generate"), body: body, headers: headers,
+                                                         trust: trust, maxBytes: GenerationResponse.maximumEncodedBytes(for: request),
+                                                         timeout: timeout, readTimeout: readTimeout)
                 bytesSent += body.count
-                bytesReceived += data.count
-                if http.statusCode == 200 {
+                bytesReceived += answer.body.count
+                if answer.status == 200 {
                     let response: GenerationResponse
                     do {
-                        response = try ResponseCodec.decode(data)
+                        response = try ResponseCodec.decode(answer.body)
                         try response.validate(for: request)
                     } catch let error as ResponseError {
                         throw CloudClientError.invalidResponse(error)
                     }
-                    return CloudExchange(response: response, requestBytes: body.count, responseBytes: data.count, bytesSent: bytesSent,
+                    return CloudExchange(response: response, requestBytes: body.count, responseBytes: answer.body.count, bytesSent: bytesSent,
                                          bytesReceived: bytesReceived, attempts: attempt, seconds: Date().timeIntervalSince(started))
                 }
-                if (300..<400).contains(http.statusCode) {
-                    throw CloudClientError.redirected(status: http.statusCode, location: http.value(forHTTPHeaderField: "Location"))
+                if (300..<400).contains(answer.status) {
+                    throw CloudClientError.redirected(status: answer.status, location: answer.header("Location"))
                 }
-                let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: data)
-                failure = .refused(status: http.statusCode, error: envelope?.error)
-                guard http.statusCode == 429 || http.statusCode == 503 else { throw failure }
-                retryAfter = http.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init)
-            } catch let error as URLError {
-                failure = .transport("\(error.code.rawValue): \(error.localizedDescription)")
-                guard Self.isRetryable(error) else { throw failure }
+                let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: answer.body)
+                failure = .refused(status: answer.status, error: envelope?.error)
+                guard answer.status == 429 || answer.status == 503 else { throw failure }
+                retryAfter = answer.header("Retry-After").flatMap(Double.init)
+            } catch CloudClientError.transport(let message) {
+                // Lost or refused connections, time-outs, broken HTTP: the set is sent again.
+                failure = .transport(message)
                 retryAfter = nil
             }
             if attempt >= retry.maxAttempts { throw failure }
@@ -75,120 +78,6 @@ public struct CloudClient: Sendable {
             progress("\(failure); retrying the whole set in \(String(format: "%.1f", delay)) s")
             try await Task.sleep(for: .seconds(delay))
             attempt += 1
-        }
-    }
-
-    private static func isRetryable(_ error: URLError) -> Bool {
-        [.networkConnectionLost, .cannotConnectToHost, .timedOut, .notConnectedToInternet, .cannotFindHost,
-         .dnsLookupFailed, .badServerResponse].contains(error.code)
-    }
-
-    /// One HTTP exchange, bounded: the body may not exceed `maxBytes` (checked against
-    /// `Content-Length` and while it streams in), the whole exchange may not take longer than
-    /// the request's `timeoutInterval` (so a server that drips its answer cannot hold the device
-    /// forever), and redirects are not followed (the 3xx comes back as the answer: the candidate
-    /// set goes only where the user pointed it). Nothing is cached or stored on disk.
-    /// Cancelling the calling task cancels the transfer (closing the connection, which the
-    /// server sees as the client going away).
-    static func send(_ request: URLRequest, maxBytes: Int = .max) async throws -> (Data, HTTPURLResponse) {
-        let transfer = BoundedTransfer(maxBytes: maxBytes)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                transfer.start(request, continuation: continuation)
-            }
-        } onCancel: {
-            transfer.cancel(with: CancellationError())
-        }
-    }
-}
-
-/// One URLSession data task with a byte cap, an overall deadline and no redirects; resumes its
-/// continuation exactly once.
-private final class BoundedTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    private let maxBytes: Int
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<(Data, HTTPURLResponse), Error>?
-    private var task: URLSessionTask?
-    private var session: URLSession?
-    private var body = Data()
-    private var response: HTTPURLResponse?
-    /// Why the transfer was stopped early, reported instead of URLSession's own "cancelled".
-    private var stopReason: Error?
-
-    init(maxBytes: Int) { self.maxBytes = maxBytes }
-
-    func start(_ request: URLRequest, continuation: CheckedContinuation<(Data, HTTPURLResponse), Error>) {
-        let session = URLSession(configuration: .ephemeral, delegate: self, delegateQueue: nil)
-        let task = session.dataTask(with: request)
-        let alreadyStopped = lock.withLock { () -> Error? in
-            self.continuation = continuation
-            self.session = session
-            self.task = task
-            return stopReason
-        }
-        if let alreadyStopped {
-            finish(.failure(alreadyStopped))
-            return
-        }
-        let deadline = request.timeoutInterval
-        DispatchQueue.global().asyncAfter(deadline: .now() + deadline) { [weak self] in
-            self?.cancel(with: URLError(.timedOut, userInfo: [NSLocalizedDescriptionKey: "no complete answer within \(deadline) s"]))
-        }
-        task.resume()
-    }
-
-    /// Stops the transfer and reports `reason` (first reason wins).
-    func cancel(with reason: Error) {
-        let task = lock.withLock { () -> URLSessionTask? in
-            if stopReason == nil { stopReason = reason }
-            return self.task
-        }
-        task?.cancel()
-    }
-
-    private func finish(_ result: Result<(Data, HTTPURLResponse), Error>) {
-        let (continuation, session) = lock.withLock { () -> (CheckedContinuation<(Data, HTTPURLResponse), Error>?, URLSession?) in
-            defer { self.continuation = nil; self.session = nil; self.task = nil }
-            return (self.continuation, self.session)
-        }
-        session?.finishTasksAndInvalidate()
-        continuation?.resume(with: result)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        if response.expectedContentLength > Int64(maxBytes) {
-            cancel(with: CloudClientError.responseTooLarge(limit: maxBytes))
-            completionHandler(.cancel)
-            return
-        }
-        lock.withLock { self.response = response as? HTTPURLResponse }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let overLimit = lock.withLock { () -> Bool in
-            body.append(data)
-            return body.count > maxBytes
-        }
-        if overLimit { cancel(with: CloudClientError.responseTooLarge(limit: maxBytes)) }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        let (reason, response, body) = lock.withLock { (stopReason, self.response ?? task.response as? HTTPURLResponse, self.body) }
-        if let reason {
-            finish(.failure(reason))
-        } else if let error {
-            finish(.failure(error))
-        } else if let response {
-            finish(.success((body, response)))
-        } else {
-            finish(.failure(URLError(.badServerResponse)))
         }
     }
 }
@@ -216,8 +105,12 @@ public enum CloudClientError: Error, CustomStringConvertible {
     case refused(status: Int, error: ErrorEnvelope.Detail?)
     /// The server's 200 body failed validation; it was not used.
     case invalidResponse(ResponseError)
-    /// The connection could not be made or kept (after retries where that made sense).
+    /// The connection could not be made or kept, or the answer did not come in time (after
+    /// retries).
     case transport(String)
+    /// The TLS handshake failed, most often because the server's certificate is not signed by
+    /// an authority the device trusts. Not retried.
+    case tls(String)
     /// The server answered with a redirect, which is not followed.
     case redirected(status: Int, location: String?)
     /// The answer was larger than any valid response to the request could be.
@@ -230,6 +123,8 @@ public enum CloudClientError: Error, CustomStringConvertible {
             else { "server refused the request (HTTP \(status))" }
         case let .invalidResponse(error): error.description
         case let .transport(message): "cannot reach the server: \(message)"
+        case let .tls(message):
+            "TLS with the server failed: \(message); a server whose certificate comes from a private CA needs that CA (--ca-file)"
         case let .redirected(status, location):
             "server answered HTTP \(status) redirecting to \(location ?? "nowhere"); redirects are not followed (the candidate set goes only to the server given)"
         case let .responseTooLarge(limit): "server response exceeds \(limit) bytes, more than any valid answer to this request; discarded"

@@ -115,10 +115,12 @@ public struct DeviceUIService: Sendable {
     }
 
     private func submit(_ form: PromptForm) async throws -> GenerationJob {
-        let checked: CheckedSettings
-        do { checked = try form.settings.checked(tokenCount: tokenCount) } catch let error as ChoiceError {
+        var checking: CheckedSettings
+        do { checking = try form.settings.checked(tokenCount: tokenCount) } catch let error as ChoiceError {
             throw UIProblem(field: error.field, message: error.message)
         }
+        checking.cloud?.trust = configuration.trust
+        let checked = checking
         // The request the generation will send, checked as the server will check it.
         let set: CandidateSet
         do { set = try engines.obfuscator(checked.taxonomy).obfuscate(form.prompt) } catch let error as PrivacyError {

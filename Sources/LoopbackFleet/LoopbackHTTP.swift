@@ -1,42 +1,22 @@
+import DeviceClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Plain HTTP exchanges with the fleet's processes (health probes, metrics, single attempts
-/// whose status is the measurement). Each exchange is on a connection of its own (an ephemeral
-/// session per call): concurrent calls are concurrent clients, not queued behind a shared
-/// session's per-host connection limit, and a killed process is noticed at once.
+/// whose status is the measurement), on the device's `HTTPExchange`: each exchange is on a
+/// connection of its own, so concurrent calls are concurrent clients and a killed process is
+/// noticed at once.
 public enum LoopbackHTTP {
     /// Status and body of `GET url`, or nil when nothing answers.
     public static func get(_ url: URL) async -> (status: Int, body: String)? {
-        guard let (data, http) = try? await exchange(URLRequest(url: url, timeoutInterval: 5)) else { return nil }
-        return (http.statusCode, String(decoding: data, as: UTF8.self))
+        guard let answer = try? await HTTPExchange.send(.GET, url, timeout: 5) else { return nil }
+        return (answer.status, String(decoding: answer.body, as: UTF8.self))
     }
 
     /// `POST url` with a JSON body and, if given, a bearer token.
-    public static func post(_ url: URL, json body: Data, token: String?, timeout: Double = 600) async throws -> (Data, HTTPURLResponse) {
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        return try await exchange(request)
-    }
-
-    /// One exchange on its own connection: the body and the response, or the transport error.
-    public static func exchange(_ request: URLRequest) async throws -> (Data, HTTPURLResponse) {
-        var request = request
-        request.setValue("close", forHTTPHeaderField: "Connection")
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        return try await withCheckedThrowingContinuation { continuation in
-            session.dataTask(with: request) { data, response, error in
-                if let error { return continuation.resume(throwing: error) }
-                guard let http = response as? HTTPURLResponse else { return continuation.resume(throwing: URLError(.badServerResponse)) }
-                continuation.resume(returning: (data ?? Data(), http))
-            }.resume()
-        }
+    public static func post(_ url: URL, json body: Data, token: String?, timeout: Double = 600) async throws -> HTTPAnswer {
+        var headers = [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        return try await HTTPExchange.send(.POST, url, body: body, headers: headers, timeout: timeout)
     }
 
     /// Polls `url` until it answers 200, for at most `seconds`, while `process` runs.

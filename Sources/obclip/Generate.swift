@@ -23,6 +23,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Bearer token for the server (default: OBCLIP_TOKEN).")
     var token: String?
 
+    @OptionGroup var trust: ServerTrustArguments
+
     @Option(help: "obclip | hybrid | vanilla-oblivious | server-only | device-only")
     var mode = GenerationMode.obclip.rawValue
 
@@ -52,9 +54,10 @@ struct Generate: AsyncParsableCommand {
 
     func run() async throws {
         let mode = try validated { try GenerationChoices.mode(named: self.mode) }
-        let cloud = try validated {
+        var cloud = try validated {
             try GenerationChoices.cloudClient(server: server, token: token ?? ProcessInfo.processInfo.environment["OBCLIP_TOKEN"], mode: mode)
         }
+        cloud?.trust = try trust.authority()
         let settings = GenerationSettings(steps: steps, switchStep: switchStep, scheduler: scheduler, guidanceScale: guidance,
                                           negativePrompt: negativePrompt, width: width, height: height,
                                           acceleration: try acceleration.options(switchStep: switchStep),

@@ -21,6 +21,7 @@ struct UI: AsyncParsableCommand {
     @Flag(help: "Also start the bundled demo server in this process, and use the bundled demo models on the device.") var demo = false
     @Option(help: "Directory with demo-server/ and demo-device/ for --demo (default: the bundled Models/).") var models: String?
     @Option(help: "Bearer token the page starts with (default: OBCLIP_TOKEN).") var token: String?
+    @OptionGroup var trust: ServerTrustArguments
     @Option(help: "Server architecture the page's FLOP estimate counts on, a diffusers directory or random:<architecture> (default: the demo server's models with --demo, else random:sd15).")
     var costModel: String?
 
@@ -33,6 +34,7 @@ struct UI: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let authority = try trust.authority()
         var demoServer: RunningCloudServer?
         let deviceModels: DeviceModelSource
         let cost: any ServerCostCounting
@@ -67,7 +69,8 @@ struct UI: AsyncParsableCommand {
         logger.logLevel = .notice
         do {
             let service = try await DeviceUIService(configuration: DeviceUIConfiguration(
-                port: port, defaultSettings: defaults, local: local, demo: demo, deviceModels: deviceModels, costCounting: cost))
+                port: port, defaultSettings: defaults, local: local, demo: demo, deviceModels: deviceModels, costCounting: cost,
+                trust: authority))
             let ui = try await RunningDeviceUI.start(service, logger: logger, handleSignals: true)
             print("obclip ui: \(ui.url)")
             fflush(stdout)

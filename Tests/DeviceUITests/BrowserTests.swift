@@ -1,7 +1,5 @@
+import DeviceClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PortraitWorld
 import XCTest
 
@@ -262,42 +260,29 @@ final class BrowserTests: XCTestCase {
     }
 
     /// The endpoints themselves, without a browser: what a page elsewhere or a malformed body gets.
-    func testEndpointsRefuseBadInputByName() throws {
+    func testEndpointsRefuseBadInputByName() async throws {
         if let problem = Self.startProblem { throw problem }
         let base = try XCTUnwrap(Self.ui).url
-        // Its own session: nothing of these refused exchanges is pooled for other tests.
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.invalidateAndCancel() }
-        func post(_ path: String, body: String, headers: [String: String] = ["Content-Type": "application/json"]) throws -> (Int, [String: Any]) {
-            var request = URLRequest(url: URL(string: base + path)!)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            request.timeoutInterval = 20
-            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var answer: (Int, [String: Any]) = (0, [:])
-            session.dataTask(with: request) { data, response, _ in
-                let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-                answer = ((response as? HTTPURLResponse)?.statusCode ?? 0, (json["error"] as? [String: Any]) ?? json)
-                done.signal()
-            }.resume()
-            done.wait()
-            return answer
+        func post(_ path: String, body: String, headers: [String: String] = ["Content-Type": "application/json"]) async throws -> (Int, [String: Any]) {
+            let answer = try await HTTPExchange.send(.POST, URL(string: base + path)!, body: Data(body.utf8),
+                                                     headers: headers.map { ($0.key, $0.value) }, timeout: 20)
+            let json = (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any]) ?? [:]
+            return (answer.status, (json["error"] as? [String: Any]) ?? json)
         }
-        var (status, error) = try post("api/analyze", body: "{}", headers: ["Content-Type": "text/plain"])
+        var (status, error) = try await post("api/analyze", body: "{}", headers: ["Content-Type": "text/plain"])
         XCTAssertEqual(status, 415)
-        (status, error) = try post("api/analyze", body: "{not json")
+        (status, error) = try await post("api/analyze", body: "{not json")
         XCTAssertEqual(status, 400)
         XCTAssertEqual(error["message"] as? String, "the body is not valid JSON")
-        (status, error) = try post("api/analyze", body: #"{"prompt": "a man"}"#)
+        (status, error) = try await post("api/analyze", body: #"{"prompt": "a man"}"#)
         XCTAssertEqual(status, 400)
         XCTAssertEqual(error["field"] as? String, "settings")
-        (status, error) = try post("api/generations", body: #"{"prompt": "a man"}"#, headers: ["Content-Type": "application/json", "Origin": "http://evil.example"])
+        (status, error) = try await post("api/generations", body: #"{"prompt": "a man"}"#, headers: ["Content-Type": "application/json", "Origin": "http://evil.example"])
         XCTAssertEqual(status, 403)
         XCTAssertEqual(error["field"] as? String, "origin")
-        (status, error) = try post("api/analyze", body: String(repeating: " ", count: 70_000))
+        (status, error) = try await post("api/analyze", body: String(repeating: " ", count: 70_000))
         XCTAssertEqual(status, 413)
-        (status, _) = try post("api/generations/999/cancel", body: "")
+        (status, _) = try await post("api/generations/999/cancel", body: "")
         XCTAssertEqual(status, 404)
     }
 }

@@ -168,6 +168,38 @@ final class HostileServerTests: XCTestCase {
         XCTAssertLessThan(elapsed, .seconds(10), "the drip (\(answer.count / 16 * 50) ms in all) was cut at the deadline")
     }
 
+    func testSilenceAfterTheHeadIsCutAtTheReadTimeout() async throws {
+        let (request, response) = try await Self.honest()
+        let answer = HostileHTTPServer.response(body: try ResponseCodec.encode(response))
+        let server = try HostileHTTPServer { _ in [.send(answer.prefix(answer.count / 2)), .pause(.seconds(10))] }
+        defer { server.stop() }
+        let started = ContinuousClock.now
+        do {
+            _ = try await CloudClient(server: server.url, retry: RetryPolicy(maxAttempts: 1), timeout: 20, readTimeout: 0.5).generate(request)
+            XCTFail("a stalled answer was accepted")
+        } catch CloudClientError.transport(let message) {
+            XCTAssertTrue(message.contains("stopped sending its answer for 0.5 s"), message)
+        }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(5), "cut at the read time-out, not the attempt deadline")
+    }
+
+    func testCancellingTheTaskStopsTheExchange() async throws {
+        let request = try await Self.honest().request
+        let server = try HostileHTTPServer { _ in [.pause(.seconds(10))] }
+        defer { server.stop() }
+        let exchange = Task { try await CloudClient(server: server.url, retry: RetryPolicy(maxAttempts: 1)).generate(request) }
+        while server.requests == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let cancelled = ContinuousClock.now
+        exchange.cancel()
+        do {
+            _ = try await exchange.value
+            XCTFail("a cancelled exchange returned an answer")
+        } catch {
+            XCTAssertTrue(error is CancellationError, "\(error)")
+        }
+        XCTAssertLessThan(ContinuousClock.now - cancelled, .seconds(2), "the exchange went on after its task was cancelled")
+    }
+
     func testGarbageInsteadOfHTTP() async throws {
         let error = try await failure { _ in [.send(Data("SSH-2.0-OpenSSH_9.2\r\n".utf8))] }
         guard case CloudClientError.transport = error else { return XCTFail("expected a transport error, got \(error)") }

@@ -1,8 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
+import NIOHTTP1
 import WireProtocol
 @testable import CloudServer
 @testable import DeviceClient
@@ -58,22 +56,25 @@ struct LoopbackServer {
 
     /// One raw exchange: status, body and headers.
     func post(_ body: Data, path: String = "v1/generate", token: String? = nil, contentType: String = "application/json")
-        async throws -> (status: Int, body: Data, headers: HTTPURLResponse) {
-        var request = URLRequest(url: url.appendingPathComponent(path))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, http) = try await CloudClient.send(request)
-        return (http.statusCode, data, http)
+        async throws -> (status: Int, body: Data, headers: HTTPHeaders) {
+        var headers = [("Content-Type", contentType)]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let answer = try await HTTPExchange.send(.POST, url.appendingPathComponent(path), body: body, headers: headers, timeout: 60)
+        return (answer.status, answer.body, answer.headers)
     }
 
     func get(_ path: String) async throws -> (status: Int, text: String) {
-        let (data, http) = try await CloudClient.send(URLRequest(url: url.appendingPathComponent(path)))
-        return (http.statusCode, String(decoding: data, as: UTF8.self))
+        let answer = try await HTTPExchange.send(.GET, url.appendingPathComponent(path), timeout: 60)
+        return (answer.status, String(decoding: answer.body, as: UTF8.self))
     }
 
     func shutdown() async throws { try await running.shutdown() }
+}
+
+extension HTTPHeaders {
+    /// The first value of header `name`, spelt as the assertions written against URLSession's
+    /// `HTTPURLResponse` spell it.
+    func value(forHTTPHeaderField name: String) -> String? { first(name: name) }
 }
 
 extension Data {

@@ -1,8 +1,5 @@
 @testable import DeviceClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 @testable import LoopbackFleet
 import WireProtocol
 import XCTest
@@ -112,12 +109,9 @@ final class ScaleOutTests: XCTestCase {
 
     /// One POST to `/v1/generate` without retries: status, body and `Retry-After`.
     static func post(_ body: Data, to server: URL) async throws -> (status: Int, body: Data, retryAfter: String?) {
-        var request = URLRequest(url: server.appendingPathComponent("v1/generate"))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue(GenerationRequest.contentType, forHTTPHeaderField: "Content-Type")
-        let (data, http) = try await CloudClient.send(request)
-        return (http.statusCode, data, http.value(forHTTPHeaderField: "Retry-After"))
+        let answer = try await HTTPExchange.send(.POST, server.appendingPathComponent("v1/generate"), body: body,
+                                                 headers: [("Content-Type", GenerationRequest.contentType)], timeout: 60)
+        return (answer.status, answer.body, answer.header("Retry-After"))
     }
 
     /// Runs `action` once `replica` has answered a request and holds another (queue depth ≥ 1),
@@ -129,7 +123,10 @@ final class ScaleOutTests: XCTestCase {
                 let metrics = await replica.metrics() ?? ""
                 let served = PrometheusText.value(of: #"obclip_requests_total{outcome="ok"}"#, in: metrics) ?? 0
                 if served >= 1, (PrometheusText.value(of: "obclip_queue_depth", in: metrics) ?? 0) >= 1 {
-                    await action()
+                    // Once begun, the action runs to its end even when the load ends first: the
+                    // cancel is for the polling, and a `stop` whose wait is cancelled spins on
+                    // its sleeps until the grace runs out and then kills the draining replica.
+                    await Task { await action() }.value
                     return Int(served)
                 }
                 try? await Task.sleep(for: .milliseconds(10))

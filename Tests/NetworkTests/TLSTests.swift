@@ -1,12 +1,14 @@
+import Diffusion
 import Foundation
 import LoopbackFleet
 import WireProtocol
 import XCTest
 @testable import CloudServer
+@testable import DeviceClient
 
 /// TLS terminated in the server process (`obclip serve --tls-cert --tls-key`), against a
-/// certificate authority made for the test with openssl and a client that verifies the chain
-/// and the host name (curl with `--cacert`).
+/// certificate authority made for the test with openssl and clients that verify the chain and
+/// the host name: curl with `--cacert`, and the device itself with `--ca-file`.
 final class TLSTests: XCTestCase {
     /// A throw-away PKI: a CA, a server certificate for localhost and 127.0.0.1 signed by it, and
     /// an unrelated key.
@@ -122,5 +124,72 @@ final class TLSTests: XCTestCase {
         let (_, alone, aloneOutput) = try LoadHarnessTests.obclip(["serve", "--model", "random:sd15", "--tls-cert", pki.certificate])
         XCTAssertNotEqual(alone, 0)
         XCTAssertTrue(aloneOutput.contains("--tls-cert and --tls-key go together"), aloneOutput)
+    }
+
+    /// `obclip generate --ca-file` against a TLS server whose certificate the test CA signed: a
+    /// real private generation over HTTPS on the demo models. Without the CA the device refuses
+    /// the server with a certificate error before any candidate is sent; an unusable CA file is
+    /// refused naming it, before any model loads.
+    func testDeviceGeneratesOverHTTPSTrustingItsPrivateCA() async throws {
+        let pki = try TestPKI()
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        let models = try ServerModels(source: .directory(DeviceFootprintTests.models.appendingPathComponent("demo-server")))
+        let server = try await LoopbackServer.start(backend: ModelBackend(models: models),
+                                                    settings: CloudServerSettings(tls: try ServerTLS(certificateFile: pki.certificate, keyFile: pki.key)))
+        let metrics = server.running.service.metrics
+        func generate(_ more: [String], output: String) throws -> (status: Int32, output: String) {
+            let (_, status, text) = try LoadHarnessTests.obclip(
+                ["generate", "a portrait of an old woman with glasses, blue background", "--server", "https://localhost:\(server.running.port)",
+                 "--device-model", DeviceFootprintTests.models.appendingPathComponent("demo-device").path,
+                 "--steps", "4", "--switch-step", "2", "--width", "64", "--height", "64",
+                 "--output", pki.directory.appendingPathComponent(output).path] + more)
+            return (status, text)
+        }
+
+        let trusted = try generate(["--ca-file", pki.caCertificate], output: "trusted.png")
+        XCTAssertEqual(trusted.status, 0, trusted.output)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: pki.directory.appendingPathComponent("trusted.json"))) as? [String: Any]
+        let wire = try XCTUnwrap(report?["wire"] as? [String: Any], "\(report ?? [:])")
+        XCTAssertGreaterThan(wire["responseBytes"] as? Int ?? 0, 0)
+        XCTAssertEqual(metrics.count(.ok), 1)
+
+        let untrusted = try generate([], output: "untrusted.png")
+        XCTAssertEqual(untrusted.status, 1, untrusted.output)
+        XCTAssertTrue(untrusted.output.contains("TLS with the server failed") && untrusted.output.contains("CERTIFICATE_VERIFY_FAILED")
+                      && untrusted.output.contains("--ca-file"), untrusted.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pki.directory.appendingPathComponent("untrusted.png").path))
+        XCTAssertEqual(metrics.count(.ok) + metrics.count(.invalid), 1, "the untrusted exchange reached the server's handler")
+
+        let unusable = try generate(["--ca-file", pki.key], output: "unusable.png")
+        XCTAssertNotEqual(unusable.status, 0)
+        XCTAssertTrue(unusable.output.contains("CA file \(pki.key)"), unusable.output)
+        XCTAssertFalse(unusable.output.contains("loading the device model"), unusable.output)
+        try await server.shutdown()
+    }
+
+    /// The same through the client API: a `CertificateAuthority` makes the device's generation go
+    /// through; without it the error is `.tls`, not retried.
+    func testCloudClientTrustsOnlyTheGivenAuthority() async throws {
+        let pki = try TestPKI()
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        let server = try await LoopbackServer.start(backend: ModelBackend(models: try EndToEndTests.serverModels()),
+                                                    settings: CloudServerSettings(tls: try ServerTLS(certificateFile: pki.certificate, keyFile: pki.key)))
+        let url = URL(string: "https://127.0.0.1:\(server.running.port)")!
+        let tiny = try EndToEndTests.models.get()
+        let settings = GenerationSettings(steps: 4, switchStep: 2, scheduler: "dpm++2m", guidanceScale: 7.5, width: 64, height: 64)
+        let trusted = CloudClient(server: url, trust: try CertificateAuthority(pemFile: pki.caCertificate))
+        let outcome = try await HybridGenerator(device: tiny.device, cloud: trusted)
+            .generate(prompt: "a photo of an old woman reading", mode: .obclip, settings: settings, seed: 5)
+        XCTAssertEqual(outcome.latent.shape, [1, 4, 8, 8])
+        let progress = LogCapture()
+        do {
+            _ = try await CloudClient(server: url, retry: RetryPolicy(maxAttempts: 3)).generate(try XCTUnwrap(outcome.request)) { progress.append($0) }
+            XCTFail("a server signed by an unknown CA was trusted")
+        } catch CloudClientError.tls(let message) {
+            XCTAssertTrue(message.contains("CERTIFICATE_VERIFY_FAILED"), message)
+        }
+        XCTAssertEqual(progress.text.components(separatedBy: "sending").count, 2, "a certificate failure was retried:\n\(progress.text)")
+        XCTAssertEqual(server.running.service.metrics.count(.ok), 1)
+        try await server.shutdown()
     }
 }

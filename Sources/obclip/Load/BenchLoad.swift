@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 
 /// `obclip bench load`: the load and fault campaign on real `obclip serve` processes (loopback
 /// only, bounded in clients and time), printed as the table of docs/RELIABILITY.md.
@@ -10,6 +11,9 @@ struct BenchLoad: AsyncParsableCommand {
 
     @Option(help: "Server model directory (default: the bundled demo server model).")
     var model: String?
+
+    @Option(help: "The servers' arithmetic (obclip serve --precision): fp32, f16 or bf16.")
+    var precision = Precision.fp32
 
     @Option(help: "Concurrent clients of the burst.") var clients = 50
     @Option(help: "Queue bound of the burst's server.") var queue = 8
@@ -44,7 +48,8 @@ struct BenchLoad: AsyncParsableCommand {
 
     func run() async throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let harness = try LoadHarness(executable: executable, model: model ?? DemoModels.bundledDirectory.appendingPathComponent("demo-server").path)
+        let harness = try LoadHarness(executable: executable, model: model ?? DemoModels.bundledDirectory.appendingPathComponent("demo-server").path,
+                                      serverArguments: ["--precision", precision.rawValue])
         defer { try? FileManager.default.removeItem(at: harness.workDirectory) }
         print("| scenario | tried | outcome | result |\n|---|---|---|---|")
         var rows: [HarnessRow] = []

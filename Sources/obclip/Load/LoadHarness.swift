@@ -2,9 +2,6 @@ import CloudServer
 import DeviceClient
 import Foundation
 import LoopbackFleet
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,15 +15,18 @@ struct LoadHarness {
     let executable: URL
     /// The server's model directory (the demo models: fast, real weights).
     let model: String
+    /// More `obclip serve` flags for every server (e.g. `--precision bf16`).
+    let serverArguments: [String]
     /// The bearer token every server requires; written to a mode-600 token file.
     let token = "tok-" + UUID().uuidString
     let workDirectory: URL
     /// Every server's log file (`replica-….log`), for the audit.
     var logDirectory: URL { workDirectory.appendingPathComponent("logs") }
 
-    init(executable: URL, model: String) throws {
+    init(executable: URL, model: String, serverArguments: [String] = []) throws {
         self.executable = executable
         self.model = model
+        self.serverArguments = serverArguments
         workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("obclip-load-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workDirectory.appendingPathComponent("logs"), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: tokenFile, contents: Data("\(token)\n".utf8), attributes: [.posixPermissions: 0o600])
@@ -39,7 +39,7 @@ struct LoadHarness {
     /// `body`, killed afterwards whatever `body` did.
     func withServer<T>(_ extra: [String] = [], _ body: (Replica) async throws -> T) async throws -> T {
         let launch = ReplicaLaunch(executable: executable.path, model: model,
-                                   arguments: ["--tokens", tokenFile, "--log-level", "debug"] + extra,
+                                   arguments: ["--tokens", tokenFile, "--log-level", "debug"] + serverArguments + extra,
                                    lifetime: 3600, logDirectory: logDirectory)
         let server = Replica(port: 0, launch: launch)
         server.startTimeout = 600  // random:sd15 makes 1 B random weights first
@@ -93,8 +93,8 @@ struct LoadHarness {
             let servedBefore = try await metric("obclip_requests_total{outcome=\"ok\"}", of: server)
 
             let singles = try await requests.concurrentMap { request -> (Int, Bool) in
-                let (_, http) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
-                return (http.statusCode, http.value(forHTTPHeaderField: "Retry-After") != nil)
+                let answer = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
+                return (answer.status, answer.header("Retry-After") != nil)
             }
             var byStatus: [Int: Int] = [:]
             for (status, _) in singles { byStatus[status, default: 0] += 1 }
@@ -251,8 +251,8 @@ struct LoadHarness {
             let sent = Date()
             server.terminate()
             try await Task.sleep(for: .milliseconds(50))
-            let (_, ready) = try await LoopbackHTTP.exchange(URLRequest(url: server.url.appendingPathComponent("readyz")))
-            let (_, fresh) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"),
+            let ready = try await HTTPExchange.send(.GET, server.url.appendingPathComponent("readyz"), timeout: 60)
+            let fresh = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"),
                                                          json: try Self.request(99).encodedJSON(), token: token)
             var finished = 0, refused = 0, other = 0
             for task in admitted {
@@ -265,12 +265,12 @@ struct LoadHarness {
             await server.process?.waitForExit(seconds: drainSeconds + 30)
             let exitSeconds = Date().timeIntervalSince(sent)
             let status = server.process?.exitCode
-            let retryAfter = ready.value(forHTTPHeaderField: "Retry-After") != nil && fresh.value(forHTTPHeaderField: "Retry-After") != nil
-            let held = ready.statusCode == 503 && fresh.statusCode == 503 && retryAfter && other == 0 && finished + refused == inFlight
+            let retryAfter = ready.header("Retry-After") != nil && fresh.header("Retry-After") != nil
+            let held = ready.status == 503 && fresh.status == 503 && retryAfter && other == 0 && finished + refused == inFlight
                 && status == 0 && exitSeconds <= drainSeconds + 5
             return HarnessRow(
                 scenario: "SIGTERM drain", tried: "SIGTERM with \(inFlight) requests admitted, --drain-seconds \(drainSeconds)",
-                outcome: "during drain /readyz \(ready.statusCode), new request \(fresh.statusCode) (Retry-After: \(retryAfter));"
+                outcome: "during drain /readyz \(ready.status), new request \(fresh.status) (Retry-After: \(retryAfter));"
                     + " admitted: \(finished) finished 200, \(refused) answered 503 at the deadline, \(other) other;"
                     + " exit status \(status.map(String.init) ?? "none") after \(String(format: "%.2f", exitSeconds)) s",
                 held: held)
@@ -283,14 +283,14 @@ struct LoadHarness {
         try await withServer(["--max-side", "8192"]) { server in
             let before = server.process?.programStatus("VmRSS") ?? 0
             let request = Self.request(20, side: 8192, candidates: 32)
-            let (data, http) = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
-            let detail = try? JSONDecoder().decode(ErrorEnvelope.self, from: data).error
+            let answer = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
+            let detail = try? JSONDecoder().decode(ErrorEnvelope.self, from: answer.body).error
             let after = server.process?.programStatus("VmRSS") ?? 0
             let stillServes = (try? await single(Self.request(21), on: server)) != nil
             return HarnessRow(
                 scenario: "over memory", tried: "N = 32 at 8192×8192 (server --max-side 8192) on a \(MachineFacts.memoryGiB) GiB machine",
-                outcome: "HTTP \(http.statusCode) field \(detail?.field ?? "-"): \(detail?.message ?? "-"); RSS \(before / 1024)→\(after / 1024) MiB; still serves: \(stillServes)",
-                held: http.statusCode == 422 && detail?.field == "memory" && stillServes && after < before + 100 * 1024)
+                outcome: "HTTP \(answer.status) field \(detail?.field ?? "-"): \(detail?.message ?? "-"); RSS \(before / 1024)→\(after / 1024) MiB; still serves: \(stillServes)",
+                held: answer.status == 422 && detail?.field == "memory" && stillServes && after < before + 100 * 1024)
         }
     }
 
