@@ -94,9 +94,18 @@ public final class ChildProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while isRunning {
             if Date() >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
+            await Self.pause()
         }
         return true
+    }
+
+    /// 20 ms that a cancelled task waits too: `Task.sleep` returns at once once the task is
+    /// cancelled, which turned this loop into a busy wait exactly when a cancelled load stops
+    /// its replicas.
+    private static func pause() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { done.resume() }
+        }
     }
 
     /// SIGTERM to the leader (`timeout` passes it on to the program once; nginx's master to its

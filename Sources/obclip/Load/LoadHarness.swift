@@ -250,7 +250,11 @@ struct LoadHarness {
             }
             let sent = Date()
             server.terminate()
-            try await Task.sleep(for: .milliseconds(50))
+            // The drain begins when the server handles the signal, which a loaded machine delays:
+            // until then a full queue answers 429, not the drain's 503.
+            while await server.metric("obclip_draining") != 1, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let ready = try await HTTPExchange.send(.GET, server.url.appendingPathComponent("readyz"), timeout: 60)
             let fresh = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"),
                                                          json: try Self.request(99).encodedJSON(), token: token)
