@@ -18,8 +18,8 @@ struct BenchScale: AsyncParsableCommand {
     @Option(help: "Replica counts to measure, comma-separated.") var replicas = "1,2,3"
     @Option(help: "Requests per replica count (after one unmeasured warm-up request per replica).") var requests = 36
     @Option(help: "Concurrent clients (each sends its next request when the last is answered).") var concurrency = 6
-    @Option(help: "The prompt whose oblivious candidate set every request carries.")
-    var prompt = "a portrait of an old woman with glasses in a red shirt, blue background"
+    @Option(help: "The prompt whose oblivious candidate set every request carries (default: the demo's three-attribute portrait, N = 30).")
+    var prompt = DemoModels.prompt
     @Option(help: "Image side in pixels.") var size = 64
     @Option(help: "Total steps T.") var steps = 25
     @Option(name: .customLong("switch-step"), help: "Server steps k.") var switchStep = 10

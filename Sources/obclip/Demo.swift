@@ -12,7 +12,7 @@ struct Demo: AsyncParsableCommand {
         abstract: "Run a private generation end to end on loopback with the bundled demo models and show what crossed the wire.")
 
     @Argument(help: "The prompt (default: a portrait with three sensitive attributes — gender, age, ethnicity: N = 30 candidates — which the demo models can draw, its clauses in any order).")
-    var prompt = "on a blue background, a portrait of an old Asian woman with glasses in a red shirt"
+    var prompt = DemoModels.prompt
 
     @Option(help: "Output PNG path; the JSON report goes next to it.")
     var output = "obclip-demo.png"

@@ -14,6 +14,12 @@ struct DemoModels {
     /// Where the models came from, for the user.
     let source: String
 
+    /// The portrait the demo models draw by default: three sensitive attributes (gender, age,
+    /// ethnicity: N = 30 candidates) in the world's phrasing, the background named first to show
+    /// that the clause order is free. `obclip demo`, `bench scale` and `bench load` send its
+    /// candidate set; the `obclip ui` page shows it as its placeholder.
+    static let prompt = "on a blue background, a portrait of an old Asian woman with glasses in a red shirt"
+
     /// `Models/` of the checkout this executable was built from.
     static var bundledDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

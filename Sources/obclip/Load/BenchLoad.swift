@@ -22,7 +22,7 @@ struct BenchLoad: AsyncParsableCommand {
     @Option(help: "The server's idle, body and write time-outs during the misbehaving run, in seconds.") var timeout = 1.0
     @Option(help: "Requests admitted when SIGTERM arrives.") var inFlight = 8
     @Option(help: "The drain deadline given to that server (--drain-seconds).") var drainSeconds = 30.0
-    @Option(help: "Sizes of the memory-estimate scenario, comma-separated SIDExN (image side in pixels, candidates).")
+    @Option(help: "Sizes of the memory-estimate scenario, comma-separated SIDExN (image side in pixels, candidates: the first N of the demo portrait's 30).")
     var estimateSizes = "64x1,64x4,256x4"
     @Option(help: "Scenarios to run, comma-separated, from \(Self.scenarios.joined(separator: ",")) (the log audit always runs last).")
     var scenarios = Self.scenarios.joined(separator: ",")
@@ -41,6 +41,9 @@ struct BenchLoad: AsyncParsableCommand {
             let parts = item.split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2, parts[0] >= 8, parts[0] % 8 == 0, parts[1] >= 1 else {
                 throw ValidationError("--estimate-sizes: '\(item)' is not SIDExN with a side divisible by 8 (e.g. 512x4)")
+            }
+            guard parts[1] <= LoadHarness.candidateSet.count else {
+                throw ValidationError("--estimate-sizes: '\(item)' asks for \(parts[1]) candidates; the demo portrait has \(LoadHarness.candidateSet.count)")
             }
             return (parts[0], parts[1])
         }

@@ -2,6 +2,7 @@ import CloudServer
 import DeviceClient
 import Foundation
 import LoopbackFleet
+import Privacy
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,11 +63,22 @@ struct LoadHarness {
         return "zebra" + String(letters[i % letters.count]) + String(letters[(i / letters.count) % letters.count]) + "quokka"
     }
 
-    /// Request `variant`: four candidates of one template (the attribute domain a device would
-    /// send) around a marker word, `steps` total and `switchStep` on the server, at `side` pixels.
+    /// The candidate set a device sends for the demo's three-attribute portrait (gender × age ×
+    /// ethnicity: N = 30, the privacy engine's canonical order), holding `marker(0)`.
+    static let candidateSet: [String] = {
+        let prompt = "\(DemoModels.prompt), holding a \(marker(0))"
+        guard let set = try? Obfuscator().obfuscate(prompt), set.candidates.count > 1 else {
+            preconditionFailure("the privacy engine hides nothing in \(prompt)")
+        }
+        return set.candidates
+    }()
+
+    /// Request `variant`: the first `candidates` of the demo portrait's candidate set (at most
+    /// `candidateSet.count`), each holding the variant's marker word, `steps` total and
+    /// `switchStep` on the server, at `side` pixels.
     static func request(_ variant: Int, steps: Int = 4, switchStep: Int = 2, side: Int = 64, candidates: Int = 4, seed: UInt64? = nil) -> GenerationRequest {
-        let people = ["an old man", "an old woman", "a young man", "a young woman", "a middle-aged man", "a middle-aged woman"]
-        let texts = (0..<candidates).map { "a portrait of \(people[$0 % people.count]) holding a \(marker(variant)) number \($0 / people.count)" }
+        precondition(candidates <= candidateSet.count, "the demo portrait has \(candidateSet.count) candidates, \(candidates) asked")
+        let texts = candidateSet.prefix(candidates).map { $0.replacingOccurrences(of: marker(0), with: marker(variant)) }
         return GenerationRequest(candidates: texts, seed: seed ?? UInt64(variant), steps: steps, switchStep: switchStep,
                                  scheduler: "dpm++2m", guidanceScale: 7.5, width: side, height: side)
     }
@@ -286,13 +298,13 @@ struct LoadHarness {
     func overMemory() async throws -> HarnessRow {
         try await withServer(["--max-side", "8192"]) { server in
             let before = server.process?.programStatus("VmRSS") ?? 0
-            let request = Self.request(20, side: 8192, candidates: 32)
+            let request = Self.request(20, side: 8192, candidates: Self.candidateSet.count)
             let answer = try await LoopbackHTTP.post(server.url.appendingPathComponent("v1/generate"), json: try request.encodedJSON(), token: token)
             let detail = try? JSONDecoder().decode(ErrorEnvelope.self, from: answer.body).error
             let after = server.process?.programStatus("VmRSS") ?? 0
             let stillServes = (try? await single(Self.request(21), on: server)) != nil
             return HarnessRow(
-                scenario: "over memory", tried: "N = 32 at 8192×8192 (server --max-side 8192) on a \(MachineFacts.memoryGiB) GiB machine",
+                scenario: "over memory", tried: "N = \(Self.candidateSet.count) at 8192×8192 (server --max-side 8192) on a \(MachineFacts.memoryGiB) GiB machine",
                 outcome: "HTTP \(answer.status) field \(detail?.field ?? "-"): \(detail?.message ?? "-"); RSS \(before / 1024)→\(after / 1024) MiB; still serves: \(stillServes)",
                 held: answer.status == 422 && detail?.field == "memory" && stillServes && after < before + 100 * 1024)
         }
