@@ -48,21 +48,25 @@ ARCHS.update({
 
 
 def timed(fn, repeat, warmup):
+    """Wall seconds of each timed call, and the process CPU seconds (all threads) per timed call,
+    which a shared machine's load distorts far less than wall time."""
     for _ in range(warmup):
         fn()
     times = []
+    cpu = time.process_time()
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return times
+    return times, (time.process_time() - cpu) / repeat
 
 
-def report(name, times, peer="torch", threads=None):
+def report(name, measured, peer="torch", threads=None):
     """One line in the format of obclip's model benchmarks, which scripts/bench-peers.sh parses."""
+    times, cpu = measured
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024)  # KiB on Linux → GiB
     print(f"{peer} {name}: median {statistics.median(times):.3f} s per forward (min {min(times):.3f}, "
-          f"max {max(times):.3f}, {len(times)} timed), peak RSS {peak:.3f} GiB, "
+          f"max {max(times):.3f}, {len(times)} timed), CPU {cpu:.3f} s per forward, peak RSS {peak:.3f} GiB, "
           f"threads {threads or torch.get_num_threads()}", flush=True)
 
 
@@ -78,12 +82,23 @@ class Forward(torch.nn.Module):
         return self.run(self.model, *inputs)
 
 
+def built_in(dtype, make):
+    """`make()`'s module with its parameters created in `dtype`: a bf16 SDXL UNet is built as
+    5 GB of bf16 instead of 10 GB of fp32 cast afterwards (which did not fit beside other jobs)."""
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        return make().eval()
+    finally:
+        torch.set_default_dtype(default)
+
+
 def build_case(what, arch="sd15", batch=1, size=512, dtype=torch.float32):
     """The random-weight model (seeded) and inputs of one benchmark row: (name, Forward, inputs)."""
     torch.manual_seed(0)
     if what == "unet":
         from diffusers import UNet2DConditionModel
-        m = UNet2DConditionModel(**ARCHS[arch]).eval().to(dtype)
+        m = built_in(dtype, lambda: UNet2DConditionModel(**ARCHS[arch]))
         lat = size // 8
         inputs = [torch.randn(batch, 4, lat, lat, dtype=dtype), torch.tensor([500.0] * batch),
                   torch.randn(batch, 77, m.config.cross_attention_dim, dtype=dtype)]
@@ -96,15 +111,15 @@ def build_case(what, arch="sd15", batch=1, size=512, dtype=torch.float32):
         return f"unet {arch} batch {batch} size {size}", Forward(m, run), inputs
     if what == "vae":
         from diffusers import AutoencoderKL
-        m = AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
-                          down_block_types=["DownEncoderBlock2D"] * 4,
-                          up_block_types=["UpDecoderBlock2D"] * 4).eval().to(dtype)
+        m = built_in(dtype, lambda: AutoencoderKL(block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
+                                                  down_block_types=["DownEncoderBlock2D"] * 4,
+                                                  up_block_types=["UpDecoderBlock2D"] * 4))
         z = torch.randn(batch, 4, size // 8, size // 8, dtype=dtype)
         return f"vae decode batch {batch} size {size}", Forward(m, lambda m, z: m.decode(z).sample), [z]
     from transformers import CLIPTextConfig, CLIPTextModel
-    m = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
-                                     num_hidden_layers=12, max_position_embeddings=77,
-                                     hidden_act="quick_gelu")).eval().to(dtype)
+    m = built_in(dtype, lambda: CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                                                             num_hidden_layers=12, max_position_embeddings=77,
+                                                             hidden_act="quick_gelu")))
     ids = torch.randint(0, 49408, (batch, 77))
     return f"text-encoder batch {batch}", Forward(m, lambda m, ids: m(ids).last_hidden_state), [ids]
 

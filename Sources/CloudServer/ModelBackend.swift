@@ -31,9 +31,12 @@ public struct ModelBackend: GenerationBackend {
     }
 
     public func estimatedMemoryBytes(for request: GenerationRequest) -> Int {
-        let rows = request.candidates.count * (request.guidanceScale > 1 ? 2 : 1)
+        // Guidance doubles the rows only where the UNet runs it: LCM's guidance-embedded UNets
+        // take the scale as an embedding and run each candidate once.
+        let configuration = models.unet.configuration
+        let rows = request.candidates.count * (configuration.usesClassifierFreeGuidance(scale: request.guidanceScale) ? 2 : 1)
         let a = request.acceleration
-        return models.unet.configuration.memoryBytes(rows: rows, height: request.height, width: request.width,
+        return configuration.memoryBytes(rows: rows, height: request.height, width: request.width,
                                                      attentionCache: a.cache, blockSkip: a.skip, precision: models.unet.precision)
     }
 

@@ -1,5 +1,7 @@
+import DeviceClient
 import Diffusion
 import TensorCore
+import WireProtocol
 import XCTest
 @testable import CloudServer
 
@@ -39,5 +41,20 @@ final class MemoryEstimateTests: XCTestCase {
         let fp32 = bytes(true, .fp32) - bytes(false, .fp32), bf16 = bytes(true, .bf16) - bytes(false, .bf16)
         XCTAssertGreaterThan(fp32, 0)
         XCTAssertEqual(bf16 * 2, fp32)
+    }
+
+    /// Guidance doubles a request's rows only where the UNet runs it: an LCM UNet takes the scale
+    /// as an embedding and runs each candidate once, so its estimate is for N rows, not 2N (an
+    /// LCM-SDXL request at 1024² with N = 6 was estimated at 21.0 GiB instead of 10.5).
+    func testGuidanceDoublesTheRowsOnlyWhereTheUNetRunsIt() throws {
+        let tiny = try TinySDXLModels()
+        let request = GenerationRequest(candidates: ["a", "b", "c"], seed: 1, steps: 8, switchStep: 4, scheduler: "lcm",
+                                        guidanceScale: 2, width: 64, height: 64, modelFamily: "sdxl")
+        for (unet, rows) in [(tiny.lcmUNet, 3), (tiny.serverUNet, 6)] {
+            let backend = ModelBackend(models: ServerModels(promptEncoder: tiny.promptEncoder, unet: unet, schedulerConfig: tiny.schedulerConfig))
+            XCTAssertEqual(backend.estimatedMemoryBytes(for: request),
+                           unet.configuration.memoryBytes(rows: rows, height: 64, width: 64, attentionCache: false, blockSkip: false,
+                                                          precision: unet.precision))
+        }
     }
 }
