@@ -28,6 +28,9 @@
 # model), each batch-12 forward minutes long, so one timed forward and no warm-up there:
 #   scripts/bench-peers.sh --no-openvino --rows sdxl:1@1024,koala-700m:1@1024 --repeats 2 --warmup 1
 #   scripts/bench-peers.sh --no-openvino --rows sdxl:12@1024,koala-700m:12@1024 --repeats 1 --warmup 0
+# On a kernel with sched_autogroup_enabled=1, `nice` only ranks processes of one session; to give
+# the measurements the CPU over other sessions' work, raise this session's autogroup first
+# (e.g. `setsid bash -c 'echo -20 > /proc/self/autogroup; exec scripts/bench-peers.sh …'`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +46,7 @@ while [ $# -gt 0 ]; do
         --no-torch) torch=0; shift ;;
         --no-openvino) openvino=0; shift ;;
         --lock) locks+=("$2"); shift 2 ;;
-        -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-peers: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

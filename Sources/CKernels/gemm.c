@@ -72,24 +72,6 @@ void obc_pack_b(const float *b, long ldb, int transposed, int k, int n,
     }
 }
 
-void obc_unpack_b(const void *packed, int k, int n, int format, float *b) {
-    int npad = round_up(n, OBC_NR);
-    size_t esize = obc_format_size(format);
-    float panel_f32[OBC_KC_MAX * OBC_NR];
-    for (int blk = 0; blk < obc_kblock_count(k, format); blk++) {
-        int k0, kc;
-        obc_kblock(k, format, blk, &k0, &kc);
-        int depth = stored_depth(kc, format);
-        for (int panel = 0; panel < npad / OBC_NR; panel++) {
-            const char *in = (const char *)packed + ((size_t)k0 * npad + (size_t)panel * depth * OBC_NR) * esize;
-            if (format == OBC_BF16) obc_unpack_pairs_bf16((const uint16_t *)in, kc, OBC_NR, panel_f32);
-            else obc_widen(in, (long)kc * OBC_NR, format, panel_f32);
-            int j0 = panel * OBC_NR, width = n - j0 < OBC_NR ? n - j0 : OBC_NR;
-            for (int p = 0; p < kc; p++) memcpy(b + (size_t)(k0 + p) * n + j0, panel_f32 + (size_t)p * OBC_NR, sizeof(float) * width);
-        }
-    }
-}
-
 // MARK: Micro-kernels
 
 /// Writes an accumulated tile (row-major MR×NR in `tile`) into the valid corner of C.

@@ -21,7 +21,8 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, causal: Bool 
     let d = cq / heads, dv = cv / heads
     let out = Tensor.kernelOutput([b, tq, cv])
     // The full product is counted even when causal, as a dense implementation would perform.
-    FLOPMeter.run(.attention, multiplyAdds: b * heads * tq * tk * (d + dv)) {
+    FLOPMeter.run(.attention, multiplyAdds: b * heads * tq * tk * (d + dv),
+                  label: "attention \(b)×\(heads) heads, \(tq)×\(tk) tokens, d \(d)" + (dv != d ? "/\(dv)" : "")) {
         if tq == 0 || b == 0 { return }
         let scale = 1 / Float(d).squareRoot()
         let format = precision == .bf16 ? precision.format : Precision.fp32.format

@@ -25,7 +25,8 @@ public final class LinearWeight: @unchecked Sendable {
 public func linear(_ x: Tensor, _ w: LinearWeight, adding residual: Tensor? = nil) -> Tensor {
     let (m, shape) = rowsAndOutputShape("linear", x, in: w.inFeatures, out: w.outFeatures, residual: residual)
     let out = Tensor.kernelOutput(shape)
-    FLOPMeter.run(.gemm, multiplyAdds: m * w.outFeatures * w.inFeatures) {
+    FLOPMeter.run(.gemm, multiplyAdds: m * w.outFeatures * w.inFeatures,
+                  label: "linear \(m)×\(w.inFeatures)→\(w.outFeatures)" + (residual != nil ? "+res" : "")) {
         runPackedGEMM(denseSource(x.pointer, lda: w.inFeatures), m: m, b: w.packed, c: out.pointer, ldc: w.outFeatures,
                       bias: w.bias?.pointer, addend: residual.map { UnsafePointer($0.pointer) }, ldAddend: w.outFeatures)
     }

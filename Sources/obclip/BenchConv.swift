@@ -4,12 +4,12 @@ import TensorCore
 
 /// `obclip bench conv`: each 3×3 stride-1 convolution shape of SD1.5's UNet, BK-SDM-small and the
 /// SD VAE decoder (batch 1, 512×512 images), timed by the direct implicit-GEMM kernel and by
-/// Winograd F(4×4, 3×3) alternately in one run: the measurements behind
-/// `ConvolutionPolicy.winogradPays`.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) alternately in one run, with each method's error: the
+/// measurements behind `ConvolutionPolicy.rule`.
 struct BenchConv: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Direct vs Winograd time of each 3×3 convolution shape of the UNets and the VAE."
+        abstract: "Direct vs Winograd F(2×2) and F(4×4) time and error of each 3×3 convolution shape of the UNets and the VAE."
     )
 
     @Option(help: "Arithmetic of the weights (fp32, f16 or bf16).")
@@ -18,10 +18,13 @@ struct BenchConv: ParsableCommand {
     @Option(help: "Images per call (scales the tile count).")
     var batch = 1
 
-    @Option(help: "Timed runs per figure, alternating direct and Winograd; the best of each is reported.")
+    @Option(help: "Timed runs per figure, alternating the methods; the best of each is reported.")
     var `repeat` = 5
 
-    @Flag(help: "Also time the Winograd path with the GroupNorm+SiLU affine (or the 2× upsample) fused into its gather vs applied first.")
+    @Option(help: "Only shapes whose label contains this (e.g. vae, 16²).")
+    var only: String?
+
+    @Flag(help: "Also time the Winograd methods of the upsampler shapes with the 2× upsample materialised first instead of read by their gather.")
     var fusion = false
 
     func validate() throws {
@@ -41,49 +44,104 @@ struct BenchConv: ParsableCommand {
         ("vae 512² upsampler", 512, 256, 256, true), ("vae 512²", 512, 256, 128, false), ("vae 512²", 512, 128, 128, false),
     ]
 
+    static let methods: [(ConvolutionMethod, ConvolutionPolicy)] = [(.direct, .direct), (.winograd2, .winograd2), (.winograd4, .winograd4)]
+
     func run() throws {
         print("3×3 stride-1 pad-1 convolutions, batch \(batch), \(precision.rawValue), kernels \(KernelDispatch.isa), threads \(Parallel.threads), best of \(`repeat`) (alternating)")
-        print(pad("layer", 20) + pad("out", 6) + pad("in→out", 12) + pad("tiles", 7) + pad("direct ms", 11) + pad("winograd ms", 13)
-              + pad("direct/winograd", 17) + pad("max|Δ|/max|y|", 15) + (fusion ? pad("unfused ms", 12) + "unfused/fused" : "") + "  rule")
+        print("error: max |y − exact| / max |exact| over 32–512 sampled output pixels (all channels), exact = the double-precision convolution of the f32 data and weights")
+        var header = pad("layer", 20) + pad("out", 6) + pad("in→out", 12)
+        for (m, _) in Self.methods { header += pad("\(m.rawValue) ms", 15) }
+        header += pad("direct/w2", 11) + pad("direct/w4", 11)
+        for (m, _) in Self.methods { header += pad("err \(m.rawValue)", 16) }
+        print(header + (fusion ? pad("w2 unfused/fused", 18) + pad("w4 unfused/fused", 18) : "") + "rule")
         let saved = ConvolutionPolicy.current
-        defer { ConvolutionPolicy.current = saved }
-        for (name, side, cin, cout, upsampled) in Self.shapes {
+        defer { ConvolutionPolicy.current = saved; ConvolutionPolicy.fusesUpsample = true }
+        for (name, side, cin, cout, upsampled) in Self.shapes where only.map({ name.contains($0) }) ?? true {
             let inSide = upsampled ? side / 2 : side
             let x = Self.uniform([batch, inSide, inSide, cin], seed: 1)
             let weight = Self.uniform([cout, cin, 3, 3], seed: 2, scale: 0.05)
-            let conv = Conv2dWeight(weight: weight, bias: nil, padding: 1, precision: precision)
-            let affine = fusion && !upsampled
-                ? groupNormAffine(x, groups: 32, weight: Tensor(shape: [cin], repeating: 1), bias: Tensor(zeros: [cin]), eps: 1e-6, silu: true)
-                : nil
-            let tiles = batch * ((side + 3) / 4) * ((side + 3) / 4)
-            func call() { _ = conv2d(x, conv, normalizedBy: affine, upsampled: upsampled) }
-            var variants: [(ConvolutionPolicy, Bool)] = [(.direct, true), (.winograd, true)]
-            if fusion { variants.append((.winograd, false)) }
+            let layers = Self.methods.map { (_, policy) -> Conv2dWeight in
+                ConvolutionPolicy.current = policy
+                return Conv2dWeight(weight: weight, bias: nil, padding: 1, precision: precision)
+            }
+            // (layer, fused) variants: each method fused; with --fusion the Winograd ones unfused too.
+            let unfused = fusion && upsampled
+            var variants = layers.indices.map { ($0, true) }
+            if unfused { variants += [(1, false), (2, false)] }
+            func call(_ v: (Int, Bool)) -> Tensor {
+                ConvolutionPolicy.fusesUpsample = v.1
+                return conv2d(x, layers[v.0], upsampled: upsampled)
+            }
             var best = [Double](repeating: .infinity, count: variants.count)
-            for v in variants { ConvolutionPolicy.current = v.0; ConvolutionPolicy.fusesInput = v.1; call() }
+            for v in variants { _ = call(v) }
             for _ in 0..<`repeat` {
-                for (i, v) in variants.enumerated() {
-                    ConvolutionPolicy.current = v.0
-                    ConvolutionPolicy.fusesInput = v.1
-                    best[i] = Swift.min(best[i], timed(call).1)
+                for (i, v) in variants.enumerated() { best[i] = Swift.min(best[i], timed { call(v) }.1) }
+            }
+            // Enough sampled pixels for a stable maximum, within ~2·10⁹ multiply-adds of reference.
+            let samples = Swift.min(512, Swift.max(32, 2_000_000_000 / (9 * cin * cout)))
+            let exact = SampledExactConvolution(x: x, weight: weight, upsampled: upsampled, samples: samples)
+            let errors = layers.indices.map { exact.relativeError(call(($0, true))) }
+            ConvolutionPolicy.current = .auto
+            let rule = ConvolutionPolicy.auto.method(kernelSize: 3, stride: 1, inChannels: cin, outChannels: cout, outputSide: side, precision: precision)
+            var line = pad(name, 20) + pad("\(side)²", 6) + pad("\(cin)→\(cout)", 12)
+            for i in layers.indices { line += pad(String(format: "%.2f", best[i] * 1e3), 15) }
+            line += pad(String(format: "%.2f", best[0] / best[1]), 11) + pad(String(format: "%.2f", best[0] / best[2]), 11)
+            for e in errors { line += pad(String(format: "%.1e", e), 16) }
+            if fusion {
+                line += unfused ? pad(String(format: "%.2f", best[3] / best[1]), 18) + pad(String(format: "%.2f", best[4] / best[2]), 18)
+                    : pad("-", 18) + pad("-", 18)
+            }
+            print(line + rule.rawValue)
+        }
+    }
+
+    /// The exact (double) convolution of `conv(upsample(x))` at a sample of output pixels
+    /// (all output channels of each), for error figures without a full reference convolution.
+    struct SampledExactConvolution {
+        let pixels: [(image: Int, y: Int, x: Int)]
+        let values: [Double]
+        let outChannels: Int
+        let shape: (height: Int, width: Int)
+
+        init(x: Tensor, weight: Tensor, upsampled: Bool, samples: Int) {
+            let (n, sh, sw, cin) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+            let (h, w) = upsampled ? (2 * sh, 2 * sw) : (sh, sw)
+            let cout = weight.shape[0]
+            var state: UInt64 = 12345
+            func next(_ bound: Int) -> Int {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int((state >> 33) % UInt64(bound))
+            }
+            pixels = (0..<samples).map { _ in (next(n), next(h), next(w)) }
+            var values = [Double](repeating: 0, count: samples * cout)
+            for (s, p) in pixels.enumerated() {
+                for ky in 0..<3 { for kx in 0..<3 {
+                    let iy = p.y - 1 + ky, ix = p.x - 1 + kx
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                    let (sy, sx) = upsampled ? (iy / 2, ix / 2) : (iy, ix)
+                    for c in 0..<cin {
+                        let v = Double(x.pointer[((p.image * sh + sy) * sw + sx) * cin + c])
+                        for o in 0..<cout { values[s * cout + o] += v * Double(weight.pointer[((o * cin + c) * 3 + ky) * 3 + kx]) }
+                    }
+                } }
+            }
+            self.values = values
+            outChannels = cout
+            shape = (h, w)
+        }
+
+        /// max |y − exact| / max |exact| over the sampled pixels.
+        func relativeError(_ y: Tensor) -> Double {
+            var worst = 0.0, scale = 0.0
+            for (s, p) in pixels.enumerated() {
+                for o in 0..<outChannels {
+                    let exact = values[s * outChannels + o]
+                    let got = Double(y.pointer[((p.image * shape.height + p.y) * shape.width + p.x) * outChannels + o])
+                    worst = Swift.max(worst, abs(got - exact))
+                    scale = Swift.max(scale, abs(exact))
                 }
             }
-            ConvolutionPolicy.fusesInput = true
-            ConvolutionPolicy.current = .direct
-            let yDirect = conv2d(x, conv, normalizedBy: affine, upsampled: upsampled)
-            ConvolutionPolicy.current = .winograd
-            let yWinograd = conv2d(x, conv, normalizedBy: affine, upsampled: upsampled)
-            var worst: Float = 0, scale: Float = 0
-            for i in 0..<yDirect.count {
-                worst = Swift.max(worst, Swift.abs(yDirect.pointer[i] - yWinograd.pointer[i]))
-                scale = Swift.max(scale, Swift.abs(yDirect.pointer[i]))
-            }
-            let rule = ConvolutionPolicy.auto.method(for: conv, tiles: tiles / batch)
-            var line = pad(name, 20) + pad("\(side)²", 6) + pad("\(cin)→\(cout)", 12) + pad("\(tiles)", 7)
-                + pad(String(format: "%.2f", best[0] * 1e3), 11) + pad(String(format: "%.2f", best[1] * 1e3), 13)
-                + pad(String(format: "%.2f", best[0] / best[1]), 17) + pad(String(format: "%.1e", worst / scale), 15)
-            if fusion { line += pad(String(format: "%.2f", best[2] * 1e3), 12) + pad(String(format: "%.2f", best[2] / best[1]), 13) }
-            print(line + "  " + rule.rawValue)
+            return worst / scale
         }
     }
 

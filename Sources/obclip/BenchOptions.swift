@@ -76,15 +76,15 @@ struct ModelBenchOptions: ParsableArguments {
         let other = Swift.max(totalSeconds - kernelSeconds, 0)
         print(pad("other", 15) + pad(format(other / n), 10) + pad(String(format: "%.1f", 100 * other / totalSeconds), 8) + pad("-", 10) + "-")
         print(pad("total", 15) + pad(format(totalSeconds / n), 10) + pad("100.0", 8) + pad(format(meter.flops / n / 1e9), 10) + format(meter.flops / totalSeconds / 1e9))
-        // Convolutions by shape and method (GFLOP/s at the direct method's FLOPs; `winograd` rows
-        // also give the multiplies their GEMMs executed).
-        let convolutions = meter.breakdown.filter { $0.label.hasPrefix("conv ") }
-        if convolutions.isEmpty { return }
-        print("convolutions per forward (shape out h×w, in→out channels, method; +norm/+up: GroupNorm / upsample fused into the gather):")
-        print(pad("convolution", 44) + pad("calls", 7) + pad("s", 10) + pad("GFLOP", 10) + pad("GFLOP/s", 10) + "executed GFLOP")
-        for (label, b) in convolutions {
+        // Labelled kernels by shape: convolutions (GFLOP/s at the direct method's FLOPs; Winograd
+        // rows also give the multiplies their GEMMs executed), linear layers and attention.
+        let labelled = meter.breakdown.filter { !$0.label.isEmpty }
+        if labelled.isEmpty { return }
+        print("kernels by shape per forward (conv: out h×w, in→out channels, method, +up: the 2× upsample read by the Winograd gather; linear: rows×in→out, +res: residual added; attention: batch×heads, queries×keys, head width):")
+        print(pad("kernel", 48) + pad("calls", 7) + pad("s", 10) + pad("GFLOP", 10) + pad("GFLOP/s", 10) + "executed GFLOP")
+        for (label, b) in labelled {
             let gflop = 2 * Double(b.multiplyAdds) / 1e9
-            print(pad(label, 44) + pad("\(b.calls / repeats)", 7) + pad(format(b.seconds / n), 10) + pad(format(gflop / n), 10)
+            print(pad(label, 48) + pad("\(b.calls / repeats)", 7) + pad(format(b.seconds / n), 10) + pad(format(gflop / n), 10)
                   + pad(b.seconds > 0 ? format(gflop / b.seconds) : "-", 10) + format(2 * Double(b.executedMultiplyAdds) / 1e9 / n))
         }
     }

@@ -25,7 +25,7 @@ struct BenchUNet: ParsableCommand {
     @Option(help: "Afterwards, run full denoising loops of this many steps (default sampler, guidance 7.5) with fp32 weights and with --precision's, from the same noise and embeddings, and print the relative L2 difference of the final latents.")
     var latentErrorSteps: Int?
 
-    @Flag(help: "With --latent-error-steps: compare against the same precision with direct convolutions (OBCLIP_CONV=direct) instead of fp32, to measure what Winograd changes.")
+    @Flag(help: "With --latent-error-steps: compare against the same precision with every convolution built for the direct method (as OBCLIP_CONV=direct builds them) instead of fp32, to measure what Winograd changes.")
     var againstDirect = false
 
     func validate() throws {
@@ -59,8 +59,16 @@ struct BenchUNet: ParsableCommand {
     /// Prints ‖x − x_fp32‖ / ‖x_fp32‖ for the final latents of `steps`-step generations with
     /// `unet` (weights at --precision) and an fp32 twin with the same random weights.
     private func reportLatentError(_ unet: UNet2DConditionModel, configuration: UNetConfiguration, context: TextConditioning, steps: Int) throws {
-        let reference = options.precision == .fp32 || againstDirect
-            ? unet : try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1))
+        let policy = ConvolutionPolicy.current
+        let reference: UNet2DConditionModel
+        if againstDirect {
+            // Same weights and precision, every convolution built for the direct method.
+            ConvolutionPolicy.current = .direct
+            defer { ConvolutionPolicy.current = policy }
+            reference = try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1, precision: options.precision))
+        } else {
+            reference = options.precision == .fp32 ? unet : try UNet2DConditionModel(configuration: configuration, weights: .random(seed: 1))
+        }
         let negative = Self.syntheticConditioning(configuration, batch: batch, size: size, phase: 0.07)
         let settings = DenoisingSettings(steps: steps, latentHeight: size / 8, latentWidth: size / 8)
         func finalLatents(_ model: UNet2DConditionModel) throws -> (Tensor, Double) {
@@ -71,10 +79,7 @@ struct BenchUNet: ParsableCommand {
             }
         }
         let (ours, oursSeconds) = try finalLatents(unet)
-        let policy = ConvolutionPolicy.current
-        if againstDirect { ConvolutionPolicy.current = .direct }
         let (theirs, theirsSeconds) = try finalLatents(reference)
-        ConvolutionPolicy.current = policy
         var difference = 0.0, norm = 0.0
         for i in 0..<ours.count {
             let (a, b) = (Double(ours.pointer[i]), Double(theirs.pointer[i]))

@@ -111,41 +111,32 @@ void obc_gemm(const obc_a_source *a, int m0, int m1, int n0, int n1, int n, int 
 
 // MARK: Winograd convolution -----------------------------------------------------------------
 
-/// Side of a Winograd F(4×4, 3×3) input tile: each 6×6 input tile gives 4×4 output pixels, and
-/// the transformed tile has 36 elements, one GEMM each.
-#define OBC_WINOGRAD_TILE 6
+/// Transforms 3×3 weights in PyTorch's layout (`w[((o·cin + c)·3 + ky)·3 + kx]`) into the
+/// (m+2)² Winograd F(m×m, 3×3) matrices `u[(e·cin + c)·cout + o]` = (G g Gᵀ)[e], m = 2 or 4,
+/// for input channels [c0, c1) (computed in double, rounded once to f32).
+void obc_winograd_weights(const float *w, int cin, int cout, int m, int c0, int c1, float *u);
 
-/// Transforms 3×3 weights stored as the direct convolution's B (`b[(tap·cin + c)·cout + o]`,
-/// tap = ky·3 + kx) into the 36 Winograd matrices `u[(e·cin + c)·cout + o]` = (G g Gᵀ)[e] for
-/// input channels [c0, c1) (computed in double, rounded once to f32).
-void obc_winograd_weights(const float *b, int cin, int cout, int c0, int c1, float *u);
-
-/// Geometry of a Winograd convolution over an NHWC batch, and what its input gather fuses.
+/// Geometry of a Winograd convolution over an NHWC batch, and whether its input gather upsamples.
 typedef struct {
     const float *x;                   // NHWC input (before the fused upsample)
     int height, width, channels;      // x's size
     int upsample;                     // 1: the convolution reads x upsampled 2× (nearest)
-    const float *mul, *add;           // optional per-(image, channel) affine `[batch][channels]`
-    int act;                          // activation after the affine (OBC_ACT_*)
     int out_height, out_width, out_channels, padding;
-    int tiles_y, tiles_x;             // output tiles per image: ceil(out / 4)
+    int tile;                         // output tile side m: 2 (F(2×2, 3×3)) or 4 (F(4×4, 3×3))
+    int tiles_y, tiles_x;             // output tiles per image: ceil(out / m)
 } obc_winograd_geometry;
 
-/// Input transform of tiles [t0, t1) (batch-major, then row-major): row `t − t_base` of the 36
-/// matrices `v[e·ld_e + row·channels + c]` = (Bᵀ d B)[e] of the tile's 6×6 pixels d, with zeros
-/// for the padding and `act(x·mul + add)` for in-image pixels when `mul` is given.
+/// Input transform of tiles [t0, t1) (batch-major, then row-major): row `t − t_base` of the
+/// (m+2)² matrices `v[e·ld_e + row·channels + c]` = (Bᵀ d B)[e] of the tile's (m+2)² pixels d,
+/// with zeros for the padding.
 void obc_winograd_input(const obc_winograd_geometry *g, int t0, int t1, int t_base, float *v, long ld_e);
 
-/// Output transform of tiles [t0, t1) from the 36 products `m[e·ld_e + row·out_channels + o]`
+/// Output transform of tiles [t0, t1) from the (m+2)² products `m[e·ld_e + row·out_channels + o]`
 /// (row = t − t_base): stores `(Aᵀ m A + bias) + residual` into the valid pixels of NHWC `y`.
 /// `bias` (optional) is read at `bias + image·bias_image_stride` (stride 0: one shared row);
 /// `residual` (optional) has y's shape.
 void obc_winograd_output(const obc_winograd_geometry *g, const float *m, long ld_e, int t0, int t1, int t_base,
                          const float *bias, long bias_image_stride, const float *residual, float *y);
-
-/// Unpacks a B operand packed by `obc_pack_b` (all of its K×N) back to row-major f32
-/// `b[p·n + j]`: the exact values the GEMM multiplies by.
-void obc_unpack_b(const void *packed, int k, int n, int format, float *b);
 
 // MARK: Attention -------------------------------------------------------------------------
 

@@ -19,11 +19,16 @@ public struct WeightStore: Sendable {
     private let prefix: String
     /// The element format of the packed GEMM weights built from this store.
     public let precision: Precision
+    /// The side of the feature maps this scope's modules work on at the model's native
+    /// resolution (nil: unknown). Each 3×3 convolution's method is chosen from it (see
+    /// `ConvolutionPolicy`), once, when the convolution is built.
+    public let featureSide: Int?
 
-    private init(backing: Backing, prefix: String, precision: Precision) {
+    private init(backing: Backing, prefix: String, precision: Precision, featureSide: Int? = nil) {
         self.backing = backing
         self.prefix = prefix
         self.precision = precision
+        self.featureSide = featureSide
     }
 
     /// All `*.safetensors` of a component directory (e.g. `unet/`); prefers `diffusion_pytorch_model.safetensors`/`model.safetensors`, falls back to the `.fp16.safetensors` variant.
@@ -35,6 +40,7 @@ public struct WeightStore: Sendable {
         backing = .files(try WeightFiles(directory: directory))
         prefix = ""
         self.precision = precision
+        featureSide = nil
     }
 
     /// Synthesises weights on request (for benchmarks of real architectures without files): deterministic from `seed` and the key; weights ~ N(0, 1/fan_in) scaled so activations stay O(1), norm weights 1, biases 0.
@@ -50,12 +56,18 @@ public struct WeightStore: Sendable {
 
     /// Keys relative to `prefix.`.
     public func scoped(_ prefix: String) -> WeightStore {
-        WeightStore(backing: backing, prefix: qualified(prefix), precision: precision)
+        WeightStore(backing: backing, prefix: qualified(prefix), precision: precision, featureSide: featureSide)
     }
 
     /// The same weights, packed at another precision.
     public func packing(at precision: Precision) -> WeightStore {
-        WeightStore(backing: backing, prefix: prefix, precision: precision)
+        WeightStore(backing: backing, prefix: prefix, precision: precision, featureSide: featureSide)
+    }
+
+    /// The same weights, for modules working on `side`×`side` feature maps at the model's native
+    /// resolution.
+    public func at(featureSide side: Int) -> WeightStore {
+        WeightStore(backing: backing, prefix: prefix, precision: precision, featureSide: side)
     }
 
     public func contains(_ key: String) -> Bool {
@@ -101,11 +113,15 @@ public struct WeightStore: Sendable {
         return LinearWeight(weight: weight, bias: b, precision: precision)
     }
 
-    /// `prefix.weight` [out, in, k, k] and `prefix.bias` [out].
-    public func conv2d(_ prefix: String, in: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0) throws -> Conv2dWeight {
+    /// `prefix.weight` [out, in, k, k] and `prefix.bias` [out], for a convolution reading this
+    /// scope's feature maps (upsampled 2× first when `upsampledInput`, as an upsampler's does).
+    public func conv2d(_ prefix: String, in: Int, out: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                       upsampledInput: Bool = false) throws -> Conv2dWeight {
         let weight = try tensor(prefix + ".weight", shape: [out, `in`, kernel, kernel])
         let bias = try tensor(prefix + ".bias", shape: [out])
-        return Conv2dWeight(weight: weight, bias: bias, stride: stride, padding: padding, precision: precision)
+        let inputSide = featureSide.map { upsampledInput ? 2 * $0 : $0 }
+        return Conv2dWeight(weight: weight, bias: bias, stride: stride, padding: padding, precision: precision,
+                            outputSide: inputSide.map { ($0 + 2 * padding - kernel) / stride + 1 })
     }
 
     /// Norm affine parameters `prefix.weight`/`prefix.bias`, each [channels].

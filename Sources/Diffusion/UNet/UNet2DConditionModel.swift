@@ -40,7 +40,11 @@ public struct UNet2DConditionModel: Sendable {
         configuration = c
         let channels = c.blockOutChannels, n = channels.count
         let temb = channels[0] * 4
-        convIn = try w.conv2d("conv_in", in: c.inChannels, out: channels[0], kernel: 3, padding: 1)
+        // Each level's convolutions pick their method for the feature side they see at the
+        // native sample size (the down path halves it per stage but the last).
+        let native = w.at(featureSide: c.sampleSize)
+        func level(_ i: Int) -> Int { Swift.max(1, c.sampleSize >> i) }
+        convIn = try native.conv2d("conv_in", in: c.inChannels, out: channels[0], kernel: 3, padding: 1)
         timeProjection = SinusoidalEmbedding(dimension: channels[0], flipSinToCos: c.flipSinToCos, frequencyShift: c.freqShift)
         timeEmbeddingMLP = try TimestepEmbedding(w.scoped("time_embedding"), inputDimension: channels[0], embeddingDimension: temb,
                                                  conditionDimension: c.timeCondProjDim)
@@ -53,7 +57,7 @@ public struct UNet2DConditionModel: Sendable {
         var down: [UNetDownBlock] = []
         var previous = channels[0]
         for i in 0..<n {
-            down.append(try UNetDownBlock(w.scoped("down_blocks.\(i)"), type: c.downBlockTypes[i], in: previous, out: channels[i],
+            down.append(try UNetDownBlock(w.scoped("down_blocks.\(i)").at(featureSide: level(i)), type: c.downBlockTypes[i], in: previous, out: channels[i],
                                           layers: c.layersPerBlock[i], transformerLayers: c.downTransformerLayers(i),
                                           heads: c.attentionHeadDim[i], configuration: c, timeEmbeddingDimension: temb,
                                           addDownsample: i < n - 1))
@@ -61,7 +65,7 @@ public struct UNet2DConditionModel: Sendable {
         }
         downBlocks = down
         midBlock = c.midBlockType == nil ? nil
-            : try UNetMidBlock(w.scoped("mid_block"), channels: channels[n - 1],
+            : try UNetMidBlock(w.scoped("mid_block").at(featureSide: level(n - 1)), channels: channels[n - 1],
                                transformerLayers: c.midBlockType == "UNetMidBlock2D" ? nil : c.midTransformerLayers,
                                heads: c.attentionHeadDim[n - 1], configuration: c, timeEmbeddingDimension: temb)
         let reversedChannels = Array(channels.reversed()), reversedLayers = Array(c.layersPerBlock.reversed())
@@ -69,7 +73,7 @@ public struct UNet2DConditionModel: Sendable {
         var up: [UNetUpBlock] = []
         previous = channels[n - 1]
         for i in 0..<n {
-            up.append(try UNetUpBlock(w.scoped("up_blocks.\(i)"), type: c.upBlockTypes[i],
+            up.append(try UNetUpBlock(w.scoped("up_blocks.\(i)").at(featureSide: level(n - 1 - i)), type: c.upBlockTypes[i],
                                       skipIn: reversedChannels[min(i + 1, n - 1)], previousOut: previous, out: reversedChannels[i],
                                       layers: reversedLayers[i] + 1, transformerLayers: c.upTransformerLayers(i),
                                       heads: reversedHeads[i], configuration: c, timeEmbeddingDimension: temb,
@@ -78,11 +82,11 @@ public struct UNet2DConditionModel: Sendable {
         }
         upBlocks = up
         normOut = try w.norm("conv_norm_out", channels: channels[0])
-        convOut = try w.conv2d("conv_out", in: channels[0], out: c.outChannels, kernel: 3, padding: 1)
+        convOut = try native.conv2d("conv_out", in: channels[0], out: c.outChannels, kernel: 3, padding: 1)
     }
 
     /// The arithmetic its weights were packed for (one precision per model).
-    public var precision: Precision { convIn.packed.precision }
+    public var precision: Precision { convIn.precision }
 
     /// Latent height and width must be multiples of this (one halving per down stage but the last).
     public var spatialMultiple: Int { 1 << (configuration.blockOutChannels.count - 1) }

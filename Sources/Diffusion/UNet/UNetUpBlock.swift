@@ -25,7 +25,8 @@ public struct UNetUpBlock: Sendable {
                                    heads: heads, layers: transformerLayers[$0], groups: c.normNumGroups,
                                    linearProjection: c.useLinearProjection)
         } : []
-        upsampler = addUpsample ? try w.conv2d("upsamplers.0.conv", in: outChannels, out: outChannels, kernel: 3, padding: 1) : nil
+        upsampler = addUpsample
+            ? try w.conv2d("upsamplers.0.conv", in: outChannels, out: outChannels, kernel: 3, padding: 1, upsampledInput: true) : nil
     }
 
     /// Runs the block on NHWC `x`, consuming (and releasing) one skip feature per resnet from

@@ -21,10 +21,14 @@ public struct AutoencoderKL: Sendable {
         let channels = c.blockOutChannels, top = channels[channels.count - 1], groups = c.normNumGroups
         postQuantConv = c.usePostQuantConv
             ? try w.conv2d("post_quant_conv", in: c.latentChannels, out: c.latentChannels, kernel: 1) : nil
+        // Each level's convolutions pick their method for the feature side they see at the native
+        // sample size: the latents' side, doubled by each up block's upsampler.
         let d = w.scoped("decoder")
-        convIn = try d.conv2d("conv_in", in: c.latentChannels, out: top, kernel: 3, padding: 1)
+        let latentSide = Swift.max(1, c.sampleSize >> (channels.count - 1))
+        let latent = d.at(featureSide: latentSide)
+        convIn = try latent.conv2d("conv_in", in: c.latentChannels, out: top, kernel: 3, padding: 1)
         midResnets = try (0..<2).map {
-            try ResnetBlock2D(d.scoped("mid_block.resnets.\($0)"), in: top, out: top, timeEmbeddingDimension: nil,
+            try ResnetBlock2D(latent.scoped("mid_block.resnets.\($0)"), in: top, out: top, timeEmbeddingDimension: nil,
                               groups: groups, eps: Self.eps)
         }
         midAttention = c.midBlockAddAttention
@@ -33,13 +37,13 @@ public struct AutoencoderKL: Sendable {
         var previous = top
         var blocks: [VAEDecoderUpBlock] = []
         for (i, out) in reversed.enumerated() {
-            blocks.append(try VAEDecoderUpBlock(d.scoped("up_blocks.\(i)"), in: previous, out: out, layers: c.layersPerBlock + 1,
+            blocks.append(try VAEDecoderUpBlock(d.scoped("up_blocks.\(i)").at(featureSide: latentSide << i), in: previous, out: out, layers: c.layersPerBlock + 1,
                                                 groups: groups, addUpsample: i < reversed.count - 1))
             previous = out
         }
         upBlocks = blocks
         normOut = try d.norm("conv_norm_out", channels: channels[0])
-        convOut = try d.conv2d("conv_out", in: channels[0], out: c.outChannels, kernel: 3, padding: 1)
+        convOut = try d.at(featureSide: latentSide << (channels.count - 1)).conv2d("conv_out", in: channels[0], out: c.outChannels, kernel: 3, padding: 1)
     }
 
     /// Output pixels per latent pixel along each axis.

@@ -20,16 +20,22 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
     /// are f32 always; here it means the VAE's weights and GEMM inputs stay fp32 whatever
     /// `--precision` the SDXL-family pipeline runs at.
     public var forceUpcast: Bool = true
+    /// The image side the model was trained at (diffusers' `sample_size`; class default 32): the
+    /// decoder's convolutions pick their method for the feature sides of this size.
+    public var sampleSize: Int = 32
     var actFn: String = "silu"
 
     /// The Stable Diffusion 1.x VAE (`block_out_channels [128, 256, 512, 512]`, 2 layers per block).
-    public static let sd = AutoencoderKLConfiguration(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2)
+    public static let sd = AutoencoderKLConfiguration(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, sampleSize: 512)
 
     /// SDXL's VAE: SD's architecture, latents scaled by 0.13025 (stabilityai/stable-diffusion-xl-base-1.0 `vae/config.json`).
-    public static let sdxl = AutoencoderKLConfiguration(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, scalingFactor: 0.13025)
+    public static let sdxl = AutoencoderKLConfiguration(blockOutChannels: [128, 256, 512, 512], layersPerBlock: 2, scalingFactor: 0.13025,
+                                                        sampleSize: 1024)
 
-    public init(blockOutChannels: [Int], layersPerBlock: Int, normNumGroups: Int = 32, scalingFactor: Float = 0.18215) {
+    public init(blockOutChannels: [Int], layersPerBlock: Int, normNumGroups: Int = 32, scalingFactor: Float = 0.18215,
+                sampleSize: Int = 32) {
         self.blockOutChannels = blockOutChannels
+        self.sampleSize = sampleSize
         upBlockTypes = Array(repeating: "UpDecoderBlock2D", count: blockOutChannels.count)
         self.layersPerBlock = layersPerBlock
         self.normNumGroups = normNumGroups
@@ -42,7 +48,7 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
         case layersPerBlock = "layers_per_block", normNumGroups = "norm_num_groups"
         case scalingFactor = "scaling_factor", shiftFactor = "shift_factor"
         case usePostQuantConv = "use_post_quant_conv", midBlockAddAttention = "mid_block_add_attention"
-        case actFn = "act_fn", forceUpcast = "force_upcast"
+        case actFn = "act_fn", forceUpcast = "force_upcast", sampleSize = "sample_size"
     }
 
     public init(from decoder: Decoder) throws {
@@ -59,6 +65,7 @@ public struct AutoencoderKLConfiguration: Decodable, Sendable, Equatable {
         midBlockAddAttention = try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention) ?? midBlockAddAttention
         actFn = try c.decodeIfPresent(String.self, forKey: .actFn) ?? actFn
         forceUpcast = try c.decodeIfPresent(Bool.self, forKey: .forceUpcast) ?? forceUpcast
+        sampleSize = try c.decodeIfPresent(Int.self, forKey: .sampleSize) ?? sampleSize
     }
 
     /// Decodes and validates `config.json` at `url`; errors name the file.

@@ -11,7 +11,8 @@ struct VAEDecoderUpBlock: Sendable {
             try ResnetBlock2D(w.scoped("resnets.\($0)"), in: $0 == 0 ? inChannels : outChannels, out: outChannels,
                               timeEmbeddingDimension: nil, groups: groups, eps: AutoencoderKL.eps)
         }
-        upsampler = addUpsample ? try w.conv2d("upsamplers.0.conv", in: outChannels, out: outChannels, kernel: 3, padding: 1) : nil
+        upsampler = addUpsample
+            ? try w.conv2d("upsamplers.0.conv", in: outChannels, out: outChannels, kernel: 3, padding: 1, upsampledInput: true) : nil
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
