@@ -92,9 +92,6 @@ public func conv2d(_ x: Tensor, _ w: Conv2dWeight, normalizedBy affine: ChannelA
     if let residual { precondition(residual.shape == [n, oh, ow, cout], "conv2d: residual \(residual.shape) is not the output shape") }
     if let imageBias { precondition(imageBias.count == n * cout, "conv2d: per-image bias must be [\(n), \(cout)], got \(imageBias.shape)") }
     let method = w.method
-    // One bias row per image: the weights' bias plus the image's vector.
-    var bias = w.bias
-    if let imageBias { bias = w.bias.map { addRowVector(perImage: imageBias, $0) } ?? imageBias }
     let fusesUpsample = upsampled && method != .direct && ConvolutionPolicy.fusesUpsample
     if affine != nil || (upsampled && !fusesUpsample) {
         // The implicit GEMM's gather reads x as it is: materialise what it cannot apply.
@@ -102,6 +99,9 @@ public func conv2d(_ x: Tensor, _ w: Conv2dWeight, normalizedBy affine: ChannelA
         if upsampled && !fusesUpsample { real = upsampleNearest2x(real) }
         return conv2d(real, w, upsampled: fusesUpsample, adding: residual, addingPerImage: imageBias)
     }
+    // One bias row per image: the weights' bias plus the image's vector.
+    var bias = w.bias
+    if let imageBias { bias = w.bias.map { addRowVector(perImage: imageBias, $0) } ?? imageBias }
     let out = Tensor.kernelOutput([n, oh, ow, cout])
     let direct = n * oh * ow * cout * cin * k * k
     let executed = method.tile.map { m in
