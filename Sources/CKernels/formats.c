@@ -78,13 +78,14 @@ static void pack_pairs_generic(const float *x, int depth, int width, uint16_t *d
 
 /// Two rows of 6 (an A panel's) or of a multiple of 16 (B panels, score tiles) are rounded by
 /// `vcvtneps2bf16` and interleaved by one word permute per 16 columns.
+const uint16_t obc_pair_interleave16[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                            8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void pack_pairs_avx512bf16(const float *x, int depth, int width, uint16_t *dst) {
     int p = 0;
     if (width % 16 == 0) {
-        static const uint16_t interleave16[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
-                                                  8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-        const __m512i order = _mm512_loadu_si512(interleave16);
+        const __m512i order = _mm512_loadu_si512(obc_pair_interleave16);
         for (; p + 2 <= depth; p += 2) {
             const float *r0 = x + (size_t)p * width, *r1 = r0 + width;
             uint16_t *d = dst + (size_t)p * width;

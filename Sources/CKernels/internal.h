@@ -53,6 +53,8 @@ obc_microkernel_choice obc_select_bf16_microkernel(void);
 /// `dst[(p/2)*2*width + 2*j + p%2]`, padding an odd depth with a zero row: how the bf16 GEMM
 /// stores B panels (width NR) and A panels (width MR).
 void obc_pack_pairs_bf16(const float *x, int depth, int width, uint16_t *dst);
+/// The vpermw order that turns `vcvtne2ps2bf16(row1, row0)` (16 columns each) into their k-pairs.
+extern const uint16_t obc_pair_interleave16[32];
 
 /// The inverse of `obc_pack_pairs_bf16` (exact): a k-major f32 block of `depth` rows.
 void obc_unpack_pairs_bf16(const uint16_t *x, int depth, int width, float *dst);

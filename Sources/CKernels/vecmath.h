@@ -52,16 +52,18 @@ static inline __m512 obc_exp16(__m512 x) {
     return _mm512_scalef_ps(y, n);
 }
 
-/// e^x for 16 lanes to a relative 5·10⁻⁵ (the same reduction, a degree-4 Taylor polynomial):
-/// for values about to be rounded to bf16 (relative 2⁻⁹), such as bf16 attention's probabilities.
+/// 2^t for 16 lanes to a relative 7.5·10⁻⁵: t = n + f with n = round(t), and 2^f on
+/// |f| ≤ ½ by a degree-3 minimax polynomial (fitted in relative error), scaled by `vscalefps`
+/// (0 far below the range, ∞ above it). For values about to be rounded to bf16 (relative 2⁻⁹),
+/// such as bf16 attention's probabilities, whose callers fold log₂e into the score scale, so
+/// no Cody–Waite reduction by ln 2 is needed: three operations fewer than `obc_exp16`'s path.
 __attribute__((target("avx512f")))
-static inline __m512 obc_exp16_coarse(__m512 x) {
-    __m512 n, r = obc_exp16_reduce(x, &n);
-    __m512 y = _mm512_set1_ps(1.0f / 24);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f / 6));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(0.5f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.0f));
+static inline __m512 obc_exp2_16_coarse(__m512 t) {
+    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, n);
+    __m512 y = _mm512_fmadd_ps(_mm512_set1_ps(0.055171665f), f, _mm512_set1_ps(0.242611122f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(0.693260986f));
+    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(0.999928074f));
     return _mm512_scalef_ps(y, n);
 }
 

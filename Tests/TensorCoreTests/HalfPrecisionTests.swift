@@ -134,7 +134,10 @@ final class HalfPrecisionTests: XCTestCase {
 
     func testBF16AttentionEqualsF32AttentionOnRoundedOperandsUpToProbabilityRounding() {
         var rng = SeededValues(seed: 44)
-        for (b, heads, tq, tk, d, causal) in [(1, 2, 77, 77, 8, true), (2, 1, 150, 300, 7, false), (1, 1, 5, 77, 40, false)] {
+        // More than one block of queries (64) and of keys (240), so the online rescaling and the
+        // causal blocks shorter than V's packed depth run too.
+        for (b, heads, tq, tk, d, causal) in [(1, 2, 77, 77, 8, true), (2, 1, 150, 300, 7, false), (1, 1, 5, 77, 40, false),
+                                              (1, 1, 130, 500, 40, false), (1, 2, 300, 300, 16, true)] {
             let q = rng.tensor([b, tq, heads * d], scale: 2), k = rng.tensor([b, tk, heads * d], scale: 2)
             let v = rng.tensor([b, tk, heads * d])
             let bf16 = Precision.bf16
