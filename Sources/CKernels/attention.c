@@ -134,60 +134,82 @@ static inline __m512 panel_exp_zmm(const float *s, long lds, int jj, int kb, int
     return _mm512_maskz_mov_ps(visible, coarse ? obc_exp2_16_coarse(x) : obc_exp16(x));
 }
 
-/// The same step with one zmm per key row: a panel's 16 queries are exactly one vector.
-/// With `pairs` (bf16 dot products) the probabilities are written straight to bf16 k-pairs,
-/// as the second product reads them (`pairs[(jj/2)·2·ldp + 2q + jj%2]`, rows kb…kb_stored
-/// zero), instead of to `s`; with `block_max` the max pass over `s` is skipped.
-__attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
-static inline void softmax_panel_zmm(float *s, long lds, int kb, int kb_stored, int j0, int q0, int causal, float *m,
-                                     float *l, float *correction, float scale, int coarse, uint16_t *pairs, long ldp,
-                                     const float *block_max) {
-    const __m512 query = _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm512_set1_ps((float)q0));
-    __m512 old = _mm512_loadu_ps(m), mx = panel_max_zmm(s, lds, kb, j0, query, causal, m, block_max);
+/// What a panel's step keeps between its exps: the 16 queries' indices, the new max (also
+/// scaled for the exp's argument), the exp's scale, and the old sums' correction factor.
+typedef struct {
+    __m512 query, mx, mx_scaled, vscale, corr;
+} panel_step;
+
+/// Opens a panel's step: the new max and the correction exp(scale·(old max − new max)).
+/// `coarse` (a constant at each call site) takes the base-2 exp for bf16 probabilities, its
+/// log₂e folded into `vscale` and `mx_scaled`.
+__attribute__((target("avx512f"), always_inline))
+static inline panel_step panel_begin(const float *s, long lds, int kb, int j0, int q0, int causal, const float *m,
+                                     const float *block_max, float scale, int coarse) {
+    panel_step st;
+    st.query = _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_ps((float)q0));
+    __m512 old = _mm512_loadu_ps(m);
+    st.mx = panel_max_zmm(s, lds, kb, j0, st.query, causal, m, block_max);
     // Lanes with no visible key yet keep max −∞; their exp(−∞ − −∞) is masked to zero.
-    __m512 corr = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(old, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ),
-                                      obc_exp16(_mm512_mul_ps(_mm512_sub_ps(old, mx), _mm512_set1_ps(scale))));
-    const __m512 vscale = _mm512_set1_ps(coarse ? scale * 1.44269504088896341f : scale);
-    __m512 sum = _mm512_setzero_ps(), mx_scaled = _mm512_mul_ps(mx, vscale);
-    if (pairs) {
-        const __m512i interleave = _mm512_loadu_si512(obc_pair_interleave16);
-        for (int jj = 0; jj < kb_stored; jj += 2) {
-            __m512 e0 = panel_exp_zmm(s, lds, jj, kb, j0, query, causal, vscale, mx_scaled, coarse);
-            __m512 e1 = panel_exp_zmm(s, lds, jj + 1, kb, j0, query, causal, vscale, mx_scaled, coarse);
-            sum = _mm512_add_ps(_mm512_add_ps(sum, e0), e1);
-            __m512i both = (__m512i)_mm512_cvtne2ps_pbh(e1, e0);
-            _mm512_storeu_si512(pairs + (size_t)jj * ldp, _mm512_permutexvar_epi16(interleave, both));
-        }
-    } else {
-        for (int jj = 0; jj < kb; jj++) {
-            __m512 e = panel_exp_zmm(s, lds, jj, kb, j0, query, causal, vscale, mx_scaled, coarse);
-            _mm512_storeu_ps(s + jj * lds, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-    }
-    _mm512_storeu_ps(l, _mm512_fmadd_ps(_mm512_loadu_ps(l), corr, sum));
-    _mm512_storeu_ps(m, mx);
-    _mm512_storeu_ps(correction, corr);
+    st.corr = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(old, _mm512_set1_ps(-INFINITY), _CMP_NEQ_OQ),
+                                  obc_exp16(_mm512_mul_ps(_mm512_sub_ps(old, st.mx), _mm512_set1_ps(scale))));
+    st.vscale = _mm512_set1_ps(coarse ? scale * 1.44269504088896341f : scale);
+    st.mx_scaled = _mm512_mul_ps(st.mx, st.vscale);
+    return st;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512bf16")))
+/// Closes a panel's step: l ← l·correction + sum, and the new max and correction stored.
+__attribute__((target("avx512f"), always_inline))
+static inline void panel_end(panel_step st, __m512 sum, float *m, float *l, float *correction) {
+    _mm512_storeu_ps(l, _mm512_fmadd_ps(_mm512_loadu_ps(l), st.corr, sum));
+    _mm512_storeu_ps(m, st.mx);
+    _mm512_storeu_ps(correction, st.corr);
+}
+
+/// The same step with one zmm per key row: a panel's 16 queries are exactly one vector.
+__attribute__((target("avx512f"), always_inline))
+static inline void softmax_panel_zmm(float *s, long lds, int kb, int j0, int q0, int causal, float *m, float *l,
+                                     float *correction, float scale, int coarse) {
+    panel_step st = panel_begin(s, lds, kb, j0, q0, causal, m, NULL, scale, coarse);
+    __m512 sum = _mm512_setzero_ps();
+    for (int jj = 0; jj < kb; jj++) {
+        __m512 e = panel_exp_zmm(s, lds, jj, kb, j0, st.query, causal, st.vscale, st.mx_scaled, coarse);
+        _mm512_storeu_ps(s + jj * lds, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    panel_end(st, sum, m, l, correction);
+}
+
+__attribute__((target("avx512f")))
 static void softmax_panel_avx512(float *s, long lds, int kb, int j0, int q0, int causal,
                                  float *m, float *l, float *correction, float scale) {
-    softmax_panel_zmm(s, lds, kb, kb, j0, q0, causal, m, l, correction, scale, 0, NULL, 0, NULL);
+    softmax_panel_zmm(s, lds, kb, j0, q0, causal, m, l, correction, scale, 0);
 }
 
-__attribute__((target("avx512f,avx512bw,avx512bf16")))
+__attribute__((target("avx512f")))
 static void softmax_panel_avx512_coarse(float *s, long lds, int kb, int j0, int q0, int causal,
                                         float *m, float *l, float *correction, float scale) {
-    softmax_panel_zmm(s, lds, kb, kb, j0, q0, causal, m, l, correction, scale, 1, NULL, 0, NULL);
+    softmax_panel_zmm(s, lds, kb, j0, q0, causal, m, l, correction, scale, 1);
 }
 
-/// The bf16 dot-product path's step: probabilities straight to k-pairs (see softmax_panel_zmm).
+/// The bf16 dot-product path's step: the probabilities go straight to bf16 k-pairs, as the
+/// second product reads them (`pairs[(jj/2)·2·ldp + 2q + jj%2]`, rows kb…kb_stored zero),
+/// two key rows per conversion, instead of to `s` and a packing pass; with `block_max` (the
+/// scores' product took it) the max pass over `s` is skipped.
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
-static void softmax_panel_pairs(float *s, long lds, int kb, int kb_stored, int j0, int q0, int causal, float *m,
+static void softmax_panel_pairs(const float *s, long lds, int kb, int kb_stored, int j0, int q0, int causal, float *m,
                                 float *l, float *correction, float scale, uint16_t *pairs, long ldp, const float *block_max) {
-    softmax_panel_zmm(s, lds, kb, kb_stored, j0, q0, causal, m, l, correction, scale, 1, pairs, ldp, block_max);
+    const __m512i interleave = _mm512_loadu_si512(obc_pair_interleave16);
+    panel_step st = panel_begin(s, lds, kb, j0, q0, causal, m, block_max, scale, 1);
+    __m512 sum = _mm512_setzero_ps();
+    for (int jj = 0; jj < kb_stored; jj += 2) {
+        __m512 e0 = panel_exp_zmm(s, lds, jj, kb, j0, st.query, causal, st.vscale, st.mx_scaled, 1);
+        __m512 e1 = panel_exp_zmm(s, lds, jj + 1, kb, j0, st.query, causal, st.vscale, st.mx_scaled, 1);
+        sum = _mm512_add_ps(_mm512_add_ps(sum, e0), e1);
+        __m512i both = (__m512i)_mm512_cvtne2ps_pbh(e1, e0);
+        _mm512_storeu_si512(pairs + (size_t)jj * ldp, _mm512_permutexvar_epi16(interleave, both));
+    }
+    panel_end(st, sum, m, l, correction);
 }
 
 /// Sᵀ rows of one 16-query panel on bf16 dot products: s[jj·lds + q] = k_jj·q_q for the `rows`
