@@ -341,10 +341,11 @@ static inline void attention_body(const attention_kernels *ak, const float *q, l
                 float block_max[BQ];
                 for (int p = 0; p < panels; p++) {
                     int at = p * OBC_NR;
+                    float *panel_max = causal ? NULL : block_max + at;
                     scores_panel_pairs(d_stored / 2, kp + (size_t)j0 * d_stored, kb_rows, kb, qp + (size_t)p * q_panel,
-                                       s + at, BQ, causal ? NULL : block_max + at);
+                                       s + at, BQ, panel_max);
                     softmax_panel_pairs(s + at, BQ, kb, round_up(kb_packed, 2), j0, i0 + at, causal, row_max + at,
-                                        row_sum + at, correction + at, scale, sp + 2 * at, BQ, causal ? NULL : block_max + at);
+                                        row_sum + at, correction + at, scale, sp + 2 * at, BQ, panel_max);
                 }
                 probabilities = (const char *)sp;
             } else {

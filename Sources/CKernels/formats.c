@@ -76,11 +76,11 @@ static void pack_pairs_generic(const float *x, int depth, int width, uint16_t *d
     }
 }
 
-/// Two rows of 6 (an A panel's) or of a multiple of 16 (B panels, score tiles) are rounded by
-/// `vcvtneps2bf16` and interleaved by one word permute per 16 columns.
 const uint16_t obc_pair_interleave16[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
                                             8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
 
+/// Two rows of 6 (an A panel's) or of a multiple of 16 (B panels, score tiles) are rounded by
+/// `vcvtneps2bf16` and interleaved by one word permute per 16 columns.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void pack_pairs_avx512bf16(const float *x, int depth, int width, uint16_t *dst) {
     int p = 0;
