@@ -53,6 +53,12 @@ final class SchedulerConfigTests: XCTestCase {
         XCTAssertTrue(zero.contains("at least 1"), zero)
         let lcm = message { _ = try SchedulerKind.lcm.makeScheduler(steps: 51) }
         XCTAssertTrue(lcm.contains("original_inference_steps"), lcm)
+        // Regression (found by `scripts/fuzz.sh ModelConfig`): 10⁸ training timesteps built
+        // gigabyte tables for over a minute instead of being refused.
+        for count in [1, 100_000_000] {
+            let huge = message { _ = try DDIMScheduler(config: SchedulerConfig().setting("num_train_timesteps", to: count), steps: 10) }
+            XCTAssertTrue(huge.contains("num_train_timesteps") && huge.contains("2...100000"), huge)
+        }
     }
 
     func testFromConfigTakesTargetDefaultsForMissingKeys() throws {

@@ -9,14 +9,20 @@ struct NoiseSchedule: Sendable {
 
     var trainSteps: Int { alphasCumprod.count }
 
+    /// The most training timesteps a config may declare. Published schedulers use 1000; the
+    /// bound keeps a hostile or corrupt config from building gigabyte tables for minutes
+    /// (found by `scripts/fuzz.sh ModelConfig`: 10⁸ timesteps ran past the 60 s hang limit).
+    static let maxTrainSteps = 100_000
+
     /// Reads `num_train_timesteps`, `beta_start`, `beta_end`, `beta_schedule`, `trained_betas`
     /// with the given class defaults.
     init(config: SchedulerConfig, defaultBetaStart: Double = 0.0001, defaultBetaEnd: Double = 0.02,
          defaultBetaSchedule: String = "linear") throws {
         try config.requireOff("rescale_betas_zero_snr")
         let count = try config.int("num_train_timesteps", default: 1000)
-        guard count >= 2 else {
-            throw SchedulerError.invalidConfigValue(file: config.source, key: "num_train_timesteps", reason: "must be at least 2")
+        guard (2...Self.maxTrainSteps).contains(count) else {
+            throw SchedulerError.invalidConfigValue(file: config.source, key: "num_train_timesteps",
+                                                    reason: "must be in 2...\(Self.maxTrainSteps)")
         }
         let start = try config.double("beta_start", default: defaultBetaStart)
         let end = try config.double("beta_end", default: defaultBetaEnd)
