@@ -22,7 +22,8 @@ public enum PrivacyError: Error, CustomStringConvertible, Equatable {
         case let .unreadableTaxonomy(path, reason): return "cannot read taxonomy \(path): \(reason)"
         case let .invalidTaxonomy(path, reason): return "invalid taxonomy \(path): \(reason)"
         case let .tooManyCandidates(count, limit):
-            return "the prompt has \(count) candidate renderings, more than the limit of \(limit); use fewer people or attributes"
+            let counted = count == .max ? "more than \(Int.max)" : "\(count)"  // candidateCount saturates
+            return "the prompt has \(counted) candidate renderings, more than the limit of \(limit); use fewer people or attributes"
         case let .closureViolation(candidate):
             return "internal privacy check failed: re-obfuscating candidate \"\(candidate)\" does not reproduce the set; refusing to send it"
         case let .invalidSubsetParameters(reason): return "invalid DP subset parameters: \(reason)"

@@ -46,8 +46,16 @@ public struct PromptTemplate: Equatable, Sendable {
     /// The slots in canonical order: by person, then by the taxonomy's attribute order.
     public internal(set) var slots: [Slot]
 
-    /// N, the number of candidates: the product of the slots' domain sizes (1 with no slots).
-    public var candidateCount: Int { slots.reduce(1) { $0 * $1.domainSize } }
+    /// N, the number of candidates: the product of the slots' domain sizes (1 with no slots),
+    /// saturating at `Int.max`. Twenty people with three attributes each overflow 64 bits (found
+    /// by `scripts/fuzz.sh PrivacyEngine`: the product trapped, taking `obclip protect` and
+    /// `obclip ui`'s `/api/analyze` down with it); a set that large is refused by its size anyway.
+    public var candidateCount: Int {
+        slots.reduce(1) { product, slot in
+            let (next, overflow) = product.multipliedReportingOverflow(by: slot.domainSize)
+            return overflow ? .max : next
+        }
+    }
 
     /// The slot values of candidate `index` in canonical order (the first slot varies slowest).
     public func values(ofCandidate index: Int) -> [Int] {

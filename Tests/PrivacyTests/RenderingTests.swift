@@ -99,4 +99,16 @@ final class RenderingTests: XCTestCase {
             XCTAssertEqual(error as? PrivacyError, .tooManyCandidates(count: 30, limit: 10))
         }
     }
+
+    /// Regression (found by `scripts/fuzz.sh PrivacyEngine`): twenty people with three attributes
+    /// each have 30²⁰ candidates, past `Int.max`; the count trapped instead of being refused.
+    func testACandidateCountPastIntMaxIsRefusedNotOverflowed() {
+        let crowd = "a photo of " + Array(repeating: "an old Indian woman", count: 20).joined(separator: ", ")
+        let obfuscator = Obfuscator()
+        XCTAssertEqual(obfuscator.template(of: crowd).candidateCount, .max)
+        XCTAssertThrowsError(try obfuscator.obfuscate(crowd)) { error in
+            XCTAssertEqual(error as? PrivacyError, .tooManyCandidates(count: .max, limit: 1024))
+            XCTAssertTrue("\(error)".contains("more than \(Int.max) candidate renderings"), "\(error)")
+        }
+    }
 }
