@@ -94,7 +94,14 @@ final class ScaleOutTests: XCTestCase {
         XCTAssertTrue(drained.process?.exitedSuccessfully ?? false, "replica 2 did not drain and exit by itself after SIGTERM")
         XCTAssertFalse(failedOver.isEmpty, "no request was retried off the killed replica: the kill did not hit live traffic\n\(log.joined(separator: "\n"))")
         XCTAssertEqual(log.count, results.map(\.attempts).reduce(0, +), "nginx saw other requests than the clients sent")
-        XCTAssertTrue(log.allSatisfy { $0.contains("\" 200 ") }, "nginx answered a client with an error:\n\(log.joined(separator: "\n"))")
+        // nginx may answer 503 (every live replica full or draining: the server's own "overloaded"
+        // answer, which the client retries after Retry-After) — one per client retry, never
+        // anything else. On a loaded machine a replica's queue fills during the drain and this
+        // happens (CI, 2026-12-08: a 429 then no live upstream, the client's second try got 200).
+        let refusals = log.filter { !$0.contains("\" 200 ") }
+        XCTAssertTrue(refusals.allSatisfy { $0.contains("\" 503 ") }, "nginx answered a client with an error:\n\(log.joined(separator: "\n"))")
+        XCTAssertEqual(refusals.count, results.map { $0.attempts - 1 }.reduce(0, +),
+                       "nginx's refusals and the clients' retries differ:\n\(log.joined(separator: "\n"))")
 
         // The balancer's own answers are the server's JSON errors, which CloudClient acts on.
         let oversized = try await Self.post(Data(repeating: 0x20, count: 300_000), to: fleet.url)
