@@ -3,8 +3,9 @@ import Privacy
 
 /// libFuzzer target: any bytes (as UTF-8) as a prompt through detection and rendering. The
 /// engine may refuse with `PrivacyError`; when it answers, the real prompt's rendering is in the
-/// set at its index (the prompt itself unless the report names words it rewrote), candidates are distinct, and the closure invariant holds: obfuscating a
-/// candidate gives back exactly the same set in the same order (the paper's proof, per input).
+/// set at its index (the prompt itself unless the report names words it rewrote), candidates
+/// are distinct, and the closure invariant holds: obfuscating a candidate gives back exactly the
+/// same set in the same order (the paper's proof, per input).
 ///
 /// Closure is checked on the real candidate and on 4 others picked by a hash of the input, so a
 /// mutated input checks other members of a nearly identical set and, across a campaign, every

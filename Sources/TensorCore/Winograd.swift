@@ -135,6 +135,9 @@ final class WinogradWeight: @unchecked Sendable {
 /// at most this many bytes (the scratch memory of a call).
 let defaultWinogradChunkBytes = 32 << 20
 
+/// The chunk bound in use (tests lower it to exercise chunk boundaries).
+nonisolated(unsafe) var winogradChunkBytes = defaultWinogradChunkBytes
+
 /// The chunk bound of a layer whose transformed weights take `weightBytes`: every chunk
 /// re-streams the weights, so a layer with large weights takes the whole bound, while one with
 /// small weights (the 320-channel layers at 64×64: 3.3 MB of bf16 weights against 42 MB of
@@ -143,8 +146,6 @@ let defaultWinogradChunkBytes = 32 << 20
 func winogradChunkBound(weightBytes: Int) -> Int {
     Swift.min(winogradChunkBytes, Swift.max(8 << 20, 2 * weightBytes))
 }
-/// The chunk bound in use (tests lower it to exercise chunk boundaries).
-nonisolated(unsafe) var winogradChunkBytes = defaultWinogradChunkBytes
 
 /// Winograd F(m×m, 3×3) convolution of `x` (read upsampled 2× when `upsampled`) into `out`
 /// (NHWC `[n, oh, ow, cout]`): input transform (the gather fuses padding and the upsample),
